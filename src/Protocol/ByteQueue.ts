@@ -1,0 +1,69 @@
+/**
+ * An append-only queue of received chunks from which whole messages are cut. Socket reads
+ * arrive in arbitrary pieces (client-protocol §5.3 reading model); this joins them only when a
+ * message straddles chunks, so the common case of whole messages in one read copies nothing.
+ */
+export class ByteQueue {
+  private chunks: Array<Buffer> = []
+  private head = 0
+  /** Bytes not yet taken. */
+  length = 0
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return
+    this.chunks.push(chunk)
+    this.length += chunk.length
+  }
+
+  /**
+   * The first `n` bytes as one contiguous view (joining chunks if needed), without consuming them.
+   * The caller guarantees `n <= length`.
+   */
+  peek(n: number): Buffer {
+    const first = this.chunks[0]!
+    if (first.length - this.head >= n) return first.subarray(this.head, this.head + n)
+    this.coalesce(n)
+    return this.chunks[0]!.subarray(0, n)
+  }
+
+  /** Removes and returns the first `n` bytes (`n <= length`). */
+  take(n: number): Buffer {
+    const out = this.peek(n)
+    this.skip(n)
+    return out
+  }
+
+  /** Everything not yet taken, as one buffer. */
+  takeAll(): Buffer {
+    return this.length === 0 ? Buffer.alloc(0) : this.take(this.length)
+  }
+
+  private skip(n: number): void {
+    this.length -= n
+    while (n > 0) {
+      const first = this.chunks[0]!
+      const left = first.length - this.head
+      if (n < left) {
+        this.head += n
+        return
+      }
+      n -= left
+      this.chunks.shift()
+      this.head = 0
+    }
+  }
+
+  /** Joins the leading chunks so that the first holds at least `n` bytes from `head`. */
+  private coalesce(n: number): void {
+    const parts: Array<Buffer> = []
+    let have = 0
+    while (have < n) {
+      const chunk = this.chunks.shift()!
+      const part = parts.length === 0 ? chunk.subarray(this.head) : chunk
+      parts.push(part)
+      have += part.length
+    }
+    this.head = 0
+    this.chunks.unshift(Buffer.concat(parts, have))
+  }
+}

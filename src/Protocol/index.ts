@@ -1,0 +1,11 @@
+/** The Spread client ↔ daemon wire protocol (client-protocol.md): pure codecs over Buffers. */
+export * from "./ByteQueue.js"
+export * from "./ClientMessage.js"
+export * from "./Constants.js"
+export * from "./DaemonMessage.js"
+export * from "./GroupId.js"
+export * from "./Handshake.js"
+export * from "./Header.js"
+export * from "./PrivateGroup.js"
+export * from "./ProtocolError.js"
+export * from "./SpreadName.js"
