@@ -1,0 +1,165 @@
+/**
+ * The daemon as an Effect service: the sans-IO core wired to real client listeners (TCP and the
+ * Unix socket, client-protocol §2.1). The Layer owns every resource: closing its scope (SIGINT,
+ * SIGTERM) ends every session, closes the listeners and removes the Unix socket file.
+ *
+ * Hot path: socket reads go straight into plain-TypeScript session code; deliveries are batched
+ * per session and flushed once per event-loop turn.
+ */
+import { Context, Effect, Layer } from "effect"
+import { chmodSync, unlinkSync } from "node:fs"
+import { createServer, type Server, type Socket } from "node:net"
+import { DaemonCore } from "../Membership/DaemonCore.js"
+import { encodeRejectByte, MAX_SESSIONS, REJECT_QUOTA } from "../Protocol/index.js"
+import type { AuthPolicy } from "./Auth.js"
+import { ListenError } from "./Errors.js"
+import type { OutboxLimits } from "./Outbox.js"
+import { SessionSocket } from "./SessionSocket.js"
+
+export interface TcpAddress {
+  readonly host: string
+  readonly port: number
+}
+
+export interface DaemonOptions {
+  readonly daemonName: string
+  readonly daemonId: number
+  readonly tcp: ReadonlyArray<TcpAddress>
+  /** `/tmp/<port>` normally; undefined for no Unix socket. */
+  readonly unixPath: string | undefined
+  readonly auth: AuthPolicy
+  readonly limits: OutboxLimits
+  readonly ringSeqFloor: number
+  readonly seed: number
+}
+
+export interface DaemonShape {
+  readonly options: DaemonOptions
+  /** Connections currently open (handshaking or operational). */
+  readonly connectionCount: () => number
+}
+
+export class SpreadDaemon extends Context.Service<SpreadDaemon, DaemonShape>()("spread/Daemon") {
+  static readonly layer = (options: DaemonOptions): Layer.Layer<SpreadDaemon, ListenError> =>
+    Layer.effect(SpreadDaemon, make(options))
+}
+
+const make = Effect.fnUntraced(function*(options: DaemonOptions) {
+  const context = yield* Effect.context<never>()
+  const runLog = Effect.runForkWith(context)
+  const log = (level: "Info" | "Warn", message: string): void => {
+    runLog(level === "Info" ? Effect.logInfo(message) : Effect.logWarning(message))
+  }
+
+  const connections = new Map<number, SessionSocket>()
+  const dirty = new Set<SessionSocket>()
+  let flushScheduled = false
+
+  // One flush per turn: first cut off slow readers (their kills queue membership notices for
+  // others), then hand every session's batch to its socket.
+  const flush = (): void => {
+    flushScheduled = false
+    for (const s of dirty) {
+      if (s.outbox.overflowed && !s.session.isClosed) {
+        log("Warn", `session ${s.id} (${s.peer}): slow reader cut off with ${s.outbox.queuedMessages} messages queued`)
+        s.session.end("slow reader")
+      }
+    }
+    for (const s of dirty) s.outbox.flush()
+    dirty.clear()
+  }
+  const markDirty = (s: SessionSocket): void => {
+    dirty.add(s)
+    if (!flushScheduled) {
+      flushScheduled = true
+      setImmediate(flush)
+    }
+  }
+
+  const core = new DaemonCore(
+    { daemonName: options.daemonName, daemonId: options.daemonId, ringSeqFloor: options.ringSeqFloor, seed: options.seed },
+    {
+      deliver: (id, bytes) => connections.get(id)?.deliver(bytes),
+      close: (id) => connections.get(id)?.close()
+    }
+  )
+
+  let nextId = 1
+  const accept = (socket: Socket, peer: string): void => {
+    if (connections.size >= MAX_SESSIONS) {
+      // client-protocol §3.3 step 1: REJECT_QUOTA before reading anything.
+      log("Warn", `refused ${peer}: ${MAX_SESSIONS} sessions already`)
+      socket.end(encodeRejectByte(REJECT_QUOTA))
+      return
+    }
+    const id = nextId++
+    const session = new SessionSocket(id, socket, core, options.auth, options.limits, {
+      log,
+      dirty: markDirty,
+      closed: (s) => {
+        connections.delete(s.id)
+        dirty.delete(s)
+      }
+    }, peer)
+    connections.set(id, session)
+  }
+
+  for (const address of options.tcp) {
+    yield* listen(`${address.host}:${address.port}`, (server) => server.listen(address.port, address.host, 25), (socket) => {
+      socket.setNoDelay(true)
+      socket.setKeepAlive(true)
+      accept(socket, `${socket.remoteAddress}:${socket.remotePort}`)
+    })
+  }
+  if (options.unixPath !== undefined) {
+    const path = options.unixPath
+    removeStale(path)
+    yield* listen(path, (server) => server.listen(path, 5), (socket) => accept(socket, path), () => {
+      chmodSync(path, 0o666)
+    })
+    yield* Effect.addFinalizer(() => Effect.sync(() => removeStale(path)))
+  }
+  // Registered last, so it runs first: sessions end before their listeners close.
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      for (const s of connections.values()) s.shutdown()
+    })
+  )
+
+  yield* Effect.logInfo(`daemon ${options.daemonName} ready`).pipe(
+    Effect.annotateLogs({
+      id: `0x${(options.daemonId >>> 0).toString(16)}`,
+      tcp: options.tcp.map((a) => `${a.host}:${a.port}`).join(","),
+      unix: options.unixPath ?? "none"
+    })
+  )
+  return { options, connectionCount: () => connections.size }
+})
+
+/** Opens a listener for the life of the scope. */
+const listen = (
+  address: string,
+  start: (server: Server) => void,
+  onConnection: (socket: Socket) => void,
+  afterListen: () => void = () => {}
+) =>
+  Effect.acquireRelease(
+    Effect.callback<Server, ListenError>((resume) => {
+      const server = createServer({ noDelay: true }, onConnection)
+      server.once("error", (e) => resume(Effect.fail(new ListenError({ address, reason: e.message }))))
+      server.once("listening", () => {
+        afterListen()
+        resume(Effect.succeed(server))
+      })
+      start(server)
+    }),
+    (server) => Effect.callback<void>((resume) => void server.close(() => resume(Effect.void)))
+  )
+
+const removeStale = (path: string): void => {
+  try {
+    unlinkSync(path)
+  } catch {
+    // Nothing to remove.
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What a session has yet to write (client-protocol §8.6): deliveries are queued and written in
+ * one batch per event-loop turn; while the socket has not drained, they wait here, and a reader
+ * that lets `maxMessages` messages or `maxBytes` bytes pile up is cut off (daemon-protocol §8.9).
+ */
+import type { Socket } from "node:net"
+
+export interface OutboxLimits {
+  /** `MaxSessionMessages`, default 1000. */
+  readonly maxMessages: number
+  /** `MaxSessionBytes`, default 64 MiB (daemon-protocol §8.9). */
+  readonly maxBytes: number
+}
+
+/** Below this many bytes a batch is joined into one buffer; above, written as a vector. */
+const JOIN_BELOW_BYTES = 256 * 1024
+
+export class Outbox {
+  private pending: Array<Buffer> = []
+  private pendingBytes = 0
+  private closed = false
+  /** The limit was exceeded; the owner kills the session at the end of this turn. */
+  overflowed = false
+
+  constructor(private readonly socket: Socket, private readonly limits: OutboxLimits) {}
+
+  get queuedMessages(): number {
+    return this.pending.length
+  }
+
+  /** Queues one message; false if this made the session overflow. */
+  enqueue(bytes: Buffer): boolean {
+    if (this.closed || this.overflowed) return !this.overflowed
+    if (this.pending.length >= this.limits.maxMessages || this.pendingBytes + bytes.length > this.limits.maxBytes) {
+      this.overflowed = true
+      return false
+    }
+    this.pending.push(bytes)
+    this.pendingBytes += bytes.length
+    return true
+  }
+
+  /** Hands everything queued to the socket unless it is still draining (then 'drain' calls again). */
+  flush(): void {
+    if (this.closed || this.pending.length === 0 || this.socket.writableNeedDrain) return
+    const batch = this.pending
+    const bytes = this.pendingBytes
+    this.pending = []
+    this.pendingBytes = 0
+    if (batch.length === 1) {
+      this.socket.write(batch[0]!)
+    } else if (bytes < JOIN_BELOW_BYTES) {
+      this.socket.write(Buffer.concat(batch, bytes))
+    } else {
+      this.socket.cork()
+      for (const b of batch) this.socket.write(b)
+      this.socket.uncork()
+    }
+  }
+
+  /** Drops whatever is still queued (client-protocol §8.7: a killed session's output is discarded). */
+  discard(): void {
+    this.closed = true
+    this.pending = []
+    this.pendingBytes = 0
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The Node side of one client connection: feeds socket reads to its {@link ClientSession},
+ * writes its handshake replies and deliveries, bounds the handshake in time, and closes.
+ */
+import type { Socket } from "node:net"
+import type { DaemonCore } from "../Membership/DaemonCore.js"
+import type { AuthPolicy } from "./Auth.js"
+import { ClientSession } from "./ClientSession.js"
+import { Outbox, type OutboxLimits } from "./Outbox.js"
+
+export interface SessionHooks {
+  /** Something happened that the log should say. */
+  readonly log: (level: "Info" | "Warn", message: string) => void
+  /** Deliveries were queued: flush at the end of this turn. */
+  readonly dirty: (s: SessionSocket) => void
+  readonly closed: (s: SessionSocket) => void
+}
+
+/** How long the whole handshake may take before a silent close (the reference allows ~1 s per phase). */
+export const HANDSHAKE_TIMEOUT_MS = 5_000
+/** A closed session's socket is destroyed if it has not finished closing by then. */
+const CLOSE_GRACE_MS = 2_000
+
+export class SessionSocket {
+  readonly session: ClientSession
+  readonly outbox: Outbox
+  private handshakeTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    core: DaemonCore,
+    auth: AuthPolicy,
+    limits: OutboxLimits,
+    private readonly hooks: SessionHooks,
+    readonly peer: string
+  ) {
+    this.outbox = new Outbox(socket, limits)
+    this.session = new ClientSession(id, core, auth, {
+      write: (bytes) => void socket.write(bytes),
+      end: () => void socket.end(),
+      report: (reason) => hooks.log("Info", `session ${id} (${peer}): ${reason}`)
+    })
+    socket.on("data", (chunk: Buffer) => {
+      this.session.receive(chunk)
+      if (this.session.isOperational) this.clearHandshakeTimer()
+    })
+    socket.on("end", () => this.session.end("client closed the connection"))
+    socket.on("error", (e) => this.session.end(`socket error: ${e.message}`))
+    socket.on("close", () => {
+      this.clearHandshakeTimer()
+      this.session.end("connection closed")
+      hooks.closed(this)
+    })
+    socket.on("drain", () => this.outbox.flush())
+    this.handshakeTimer = setTimeout(() => this.session.end("handshake timed out"), HANDSHAKE_TIMEOUT_MS)
+  }
+
+  /** A delivery from the core. */
+  deliver(bytes: Buffer): void {
+    this.outbox.enqueue(bytes)
+    this.hooks.dirty(this)
+  }
+
+  /** The core finished this session: discard its output and close the socket. */
+  close(): void {
+    this.clearHandshakeTimer()
+    this.outbox.discard()
+    this.socket.end()
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref()
+  }
+
+  /** Daemon shutdown: end the session and its socket now. */
+  shutdown(): void {
+    this.session.end("daemon shutting down")
+    this.socket.destroy()
+  }
+
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer)
+    this.handshakeTimer = undefined
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Starts the built daemon (`dist/Daemon/main.js`) as a child process for integration tests, on
+ * a free port, and stops it. Tests run `npm run build` first (`npm test` does).
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { createConnection, createServer } from "node:net"
+import { fileURLToPath } from "node:url"
+
+export const MAIN = fileURLToPath(new URL("../../dist/Daemon/main.js", import.meta.url))
+
+export interface RunningDaemon {
+  readonly port: number
+  readonly unixPath: string
+  readonly process: ChildProcess
+  /** Everything the daemon printed so far. */
+  readonly output: () => string
+  readonly stop: () => Promise<number | null>
+}
+
+/** A TCP port that was free a moment ago (and whose port + 1 too, for the ring's token port). */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))))
+    })
+  })
+
+const canConnect = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = createConnection({ port, host: "127.0.0.1" })
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once("error", () => resolve(false))
+  })
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Spawns `node dist/Daemon/main.js -p PORT -n NAME [...args]` and waits until it accepts. */
+export const startDaemon = async (options: { readonly name: string; readonly args?: ReadonlyArray<string> }): Promise<RunningDaemon> => {
+  const port = await freePort()
+  const child = spawn(process.execPath, [MAIN, "-p", String(port), "-n", options.name, ...(options.args ?? [])], {
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()))
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}:\n${output}`)
+    if (await canConnect(port)) break
+    await sleep(25)
+  }
+  return {
+    port,
+    unixPath: `/tmp/${port}`,
+    process: child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM")
+      return exited
+    }
+  }
+}
