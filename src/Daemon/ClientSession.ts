@@ -44,7 +44,7 @@ import { type AuthPolicy, chooseAuthMethods } from "./Auth.js"
 export interface SessionIO {
   /** Write handshake bytes. */
   write(bytes: Buffer): void
-  /** Close the socket after what was written (rejects) — the core's own close goes via its sink. */
+  /** Close the socket after what was written. */
   end(): void
   /** Why this session ends, for the log. */
   report(reason: string): void
@@ -94,6 +94,7 @@ export class ClientSession {
     this.io.report(reason)
     this.phase = "closed"
     this.core.disconnect(this.id)
+    this.io.end()
   }
 
   private reject(code: number, reason: string): void {

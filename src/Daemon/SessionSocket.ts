@@ -38,7 +38,7 @@ export class SessionSocket {
     this.outbox = new Outbox(socket, limits)
     this.session = new ClientSession(id, core, auth, {
       write: (bytes) => void socket.write(bytes),
-      end: () => void socket.end(),
+      end: () => this.endSocket(),
       report: (reason) => hooks.log("Info", `session ${id} (${peer}): ${reason}`)
     })
     socket.on("data", (chunk: Buffer) => {
@@ -66,6 +66,12 @@ export class SessionSocket {
   close(): void {
     this.clearHandshakeTimer()
     this.outbox.discard()
+    this.endSocket()
+  }
+
+  /** Ends the socket after what it has buffered, and destroys it if the peer does not finish. */
+  private endSocket(): void {
+    if (this.socket.writableEnded) return
     this.socket.end()
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref()
   }

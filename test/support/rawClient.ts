@@ -4,16 +4,18 @@
  * daemon do not depend on it.
  */
 import { createConnection, type Socket } from "node:net"
+import { ByteQueue } from "../../src/Protocol/index.ts"
 
 export class RawClient {
-  private received = Buffer.alloc(0)
-  private consumed = 0
+  private readonly received = new ByteQueue()
+  private total = 0
   private ended = false
   private waiters: Array<() => void> = []
 
   private constructor(readonly socket: Socket) {
     socket.on("data", (d: Buffer) => {
-      this.received = Buffer.concat([this.received, d])
+      this.received.push(d)
+      this.total += d.length
       this.wake()
     })
     socket.on("close", () => {
@@ -56,7 +58,7 @@ export class RawClient {
 
   /** Bytes received and not yet read. */
   get available(): number {
-    return this.received.length - this.consumed
+    return this.received.length
   }
 
   get isEnded(): boolean {
@@ -67,9 +69,7 @@ export class RawClient {
   async read(n: number, timeoutMs = 5000): Promise<Buffer> {
     await this.until(() => this.available >= n || this.ended, timeoutMs, `${n} bytes`)
     if (this.available < n) throw new Error(`connection ended with ${this.available} of ${n} bytes`)
-    const out = this.received.subarray(this.consumed, this.consumed + n)
-    this.consumed += n
-    return out
+    return this.received.take(n)
   }
 
   /** One whole daemon → client message (header, optional reject word, groups, body). */
@@ -89,9 +89,9 @@ export class RawClient {
 
   /** Nothing arrives for `ms`. */
   async silence(ms: number): Promise<void> {
-    const before = this.received.length
+    const before = this.total
     await new Promise((r) => setTimeout(r, ms))
-    if (this.received.length !== before) throw new Error(`expected silence, got ${this.received.length - before} bytes`)
+    if (this.total !== before) throw new Error(`expected silence, got ${this.total - before} bytes`)
   }
 
   close(): void {
