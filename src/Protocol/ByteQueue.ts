@@ -17,9 +17,11 @@ export class ByteQueue {
 
   /**
    * The first `n` bytes as one contiguous view (joining chunks if needed), without consuming them.
-   * The caller guarantees `n <= length`.
+   * The caller guarantees `0 <= n <= length` (anything else is a programming error: RangeError).
    */
   peek(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0)
+    if (!(n > 0 && n <= this.length)) throw new RangeError(`ByteQueue: cannot peek ${n} of ${this.length} bytes`)
     const first = this.chunks[0]!
     if (first.length - this.head >= n) return first.subarray(this.head, this.head + n)
     this.coalesce(n)
@@ -53,17 +55,18 @@ export class ByteQueue {
     }
   }
 
-  /** Joins the leading chunks so that the first holds at least `n` bytes from `head`. */
+  /**
+   * Joins the leading chunks so that the first holds at least `n` bytes from `head`. One `splice`
+   * instead of a `shift` per chunk: a message that arrived in many tiny reads (a hostile client can
+   * send one byte per segment) must cost linear, not quadratic, time.
+   */
   private coalesce(n: number): void {
-    const parts: Array<Buffer> = []
-    let have = 0
-    while (have < n) {
-      const chunk = this.chunks.shift()!
-      const part = parts.length === 0 ? chunk.subarray(this.head) : chunk
-      parts.push(part)
-      have += part.length
-    }
+    let have = this.chunks[0]!.length - this.head
+    let count = 1
+    while (have < n) have += this.chunks[count++]!.length
+    const parts = this.chunks.slice(0, count)
+    parts[0] = parts[0]!.subarray(this.head)
     this.head = 0
-    this.chunks.unshift(Buffer.concat(parts, have))
+    this.chunks.splice(0, count, Buffer.concat(parts, have))
   }
 }

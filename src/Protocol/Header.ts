@@ -27,8 +27,12 @@ export interface Header {
   readonly swapped: boolean
 }
 
-/** True when the word's endian flag says "little-endian writer" (both bits set). */
-export const isLittleEndianWord = (word: number): boolean => (word & ENDIAN_TYPE) === ENDIAN_TYPE
+/**
+ * True when the word's endian flag says "little-endian writer" (both bits set). The `>>> 0`
+ * matters: `&` yields a signed int32 (bit 31 set → negative) while `ENDIAN_TYPE` is the positive
+ * number 0x80000080, so without it the comparison is always false.
+ */
+export const isLittleEndianWord = (word: number): boolean => ((word & ENDIAN_TYPE) >>> 0) === ENDIAN_TYPE
 
 /** Reads the header words at `offset` (the caller guarantees 48 bytes are there). */
 export const readHeader = (buf: Buffer, offset = 0): Header => {

@@ -1,5 +1,6 @@
 /** The Spread client ↔ daemon wire protocol (client-protocol.md): pure codecs over Buffers. */
 export * from "./ByteQueue.js"
+export * from "./Bytes.js"
 export * from "./ClientMessage.js"
 export * from "./Constants.js"
 export * from "./DaemonMessage.js"
