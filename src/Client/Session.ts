@@ -1,0 +1,361 @@
+/**
+ * One connection to a daemon over a Node socket: the thin shell around the protocol codecs.
+ *
+ * - Connect: opens the socket and drives {@link ClientHandshake}.
+ * - Receive: a single `data` listener frames every complete message of each socket read with
+ *   a {@link ByteQueue} and hands the batch to the inbox queue with one `offerAllUnsafe`
+ *   (no fiber or Effect per message). When the reader falls behind, the socket is paused, so
+ *   memory stays bounded and TCP pushes back on the daemon (client-protocol §8.6).
+ * - Send: encoded messages are appended to a batch that is written with one `socket.write`
+ *   per event-loop turn (or sooner when it grows), so a burst of multicasts costs one syscall.
+ * - Disconnect: `KILL_MESS`, then FIN, then wait (briefly) for the daemon to close (§5.2, §8.7).
+ */
+import * as net from "node:net"
+import { Cause, Effect, Exit, Queue } from "effect"
+import {
+  ByteQueue,
+  type DaemonAddress,
+  type DaemonMessage,
+  daemonMessageLength,
+  decodeDaemonMessage,
+  encodeKill,
+  HEADER_LENGTH,
+  ProtocolError,
+  readHeader,
+  type Version
+} from "../Protocol/index.js"
+import {
+  type ConnectError,
+  ConnectionClosed,
+  CouldNotConnect,
+  IllegalMessage,
+  IllegalSession,
+  IllegalSpread,
+  NetErrorOnSession,
+  type ReceiveError,
+  type SessionError
+} from "./Errors.js"
+import { ClientHandshake } from "./Handshake.js"
+import type { ConnectPlan } from "./Options.js"
+
+/** The inbox: decoded messages; it fails with the receive error, or ends at disconnect. */
+export type Inbox = Queue.Queue<DaemonMessage, ReceiveError | Cause.Done>
+
+/**
+ * Limits, with their reasons.
+ * - Inbox: pause reading at this many undelivered messages and resume below the low mark.
+ *   Reference daemons cut a client off at 1000 queued messages on their side (§8.6), so a
+ *   reader that stays paused long enough is disconnected, exactly as a C client that stops
+ *   calling `SP_receive`.
+ * - Largest daemon message we accept: any real one is far below (a body ≤ 144000 bytes plus a
+ *   member list of at most a few thousand 32-byte names); a bigger length is a broken stream.
+ * - Send batch: write at once when this many bytes are pending, without waiting for the turn.
+ * - Send backpressure: multicasts wait for `drain` while Node holds more than this unsent.
+ * - Linger: how long a disconnect waits for the daemon's close before destroying the socket.
+ */
+const INBOX_HIGH_WATER = 32_768
+const INBOX_LOW_WATER = 8_192
+const MAX_DAEMON_MESSAGE = 16 * 1024 * 1024
+const SEND_BATCH_BYTES = 128 * 1024
+const SEND_HIGH_WATER = 8 * 1024 * 1024
+const DISCONNECT_LINGER_MS = 2_000
+
+interface Waiting {
+  readonly bytes: Buffer
+  readonly resume: (effect: Effect.Effect<void, SessionError>) => void
+}
+
+type State =
+  | { readonly _tag: "Open" }
+  /** The socket failed; `reported` once the error has been returned by a send. */
+  | { readonly _tag: "Failed"; readonly error: ReceiveError; reported: boolean }
+  | { readonly _tag: "Closed" }
+
+export class Session {
+  private state: State = { _tag: "Open" }
+  /** Length of the message whose header has been read, or 0 (§7.1 step 1). */
+  private need = 0
+  private paused = false
+  private batch: Array<Buffer> = []
+  private batchBytes = 0
+  private flushScheduled = false
+  /** Callers waiting for the socket to drain, in call order. */
+  private waiting: Array<Waiting> = []
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly received: ByteQueue,
+    readonly inbox: Inbox,
+    /** `#<private name>#<daemon name>` as the daemon accepted us. */
+    readonly privateGroup: string,
+    readonly daemonVersion: Version
+  ) {
+    socket.on("data", this.onData)
+    socket.on("end", this.onEnd)
+    socket.on("close", this.onEnd)
+    socket.on("error", this.onError)
+    socket.on("drain", this.onDrain)
+    // Bytes that came in the same read as the accept.
+    this.frame()
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Receiving
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.state._tag !== "Open") return
+    this.received.push(chunk)
+    this.frame()
+  }
+
+  private frame(): void {
+    const received = this.received
+    let messages: Array<DaemonMessage> | undefined
+    try {
+      while (received.length >= HEADER_LENGTH) {
+        if (this.need === 0) {
+          const length = daemonMessageLength(readHeader(received.peek(HEADER_LENGTH)))
+          if (length > MAX_DAEMON_MESSAGE) throw new ProtocolError({ reason: `a message of ${length} bytes` })
+          this.need = length
+        }
+        if (received.length < this.need) break
+        const message = decodeDaemonMessage(received.take(this.need), this.privateGroup)
+        this.need = 0
+        if (messages === undefined) messages = [message]
+        else messages.push(message)
+      }
+    } catch (e) {
+      // Whatever the decoder trips over, the stream is out of sync: fatal (§12 item 7).
+      if (messages !== undefined) Queue.offerAllUnsafe(this.inbox, messages)
+      return this.fail(new IllegalMessage({ reason: e instanceof ProtocolError ? e.reason : String(e) }))
+    }
+    if (messages === undefined) return
+    Queue.offerAllUnsafe(this.inbox, messages)
+    if (!this.paused && Queue.sizeUnsafe(this.inbox) >= INBOX_HIGH_WATER) {
+      this.paused = true
+      this.socket.pause()
+    }
+  }
+
+  /** Called by the stream after each chunk it took from the inbox. */
+  readonly afterTake = (): void => {
+    if (this.paused && this.state._tag === "Open" && Queue.sizeUnsafe(this.inbox) <= INBOX_LOW_WATER) {
+      this.paused = false
+      this.socket.resume()
+    }
+  }
+
+  private readonly onEnd = (): void => {
+    this.fail(new ConnectionClosed({ reason: "the daemon closed the connection" }))
+  }
+
+  private readonly onError = (error: Error): void => {
+    this.fail(new ConnectionClosed({ reason: `socket error: ${error.message}` }))
+  }
+
+  /** The session is over: deliver what was received, then the error. */
+  private fail(error: ReceiveError): void {
+    if (this.state._tag !== "Open") return
+    this.state = { _tag: "Failed", error, reported: false }
+    this.batch = []
+    this.batchBytes = 0
+    Queue.failCauseUnsafe(this.inbox, Cause.fail(error))
+    this.socket.destroy()
+    this.releaseWaiting()
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sending
+
+  /** Why nothing can be sent, or undefined when the session is open. */
+  private unusable(): SessionError | undefined {
+    switch (this.state._tag) {
+      case "Open":
+        return undefined
+      case "Closed":
+        return new IllegalSession({ reason: "the session was disconnected" })
+      case "Failed": {
+        // C returns CONNECTION_CLOSED once, then NET_ERROR_ON_SESSION (§9).
+        if (this.state.reported) return new NetErrorOnSession({ reason: `the session failed earlier: ${this.state.error.reason}` })
+        this.state.reported = true
+        return new ConnectionClosed({ reason: this.state.error.reason })
+      }
+    }
+  }
+
+  /**
+   * Sends `bytes` in call order. While Node holds more than {@link SEND_HIGH_WATER} unsent
+   * bytes, callers wait (suspended fibers, in order) and are written out as the socket drains.
+   */
+  sendInOrder(bytes: Buffer): Effect.Effect<void, SessionError> {
+    if (this.waiting.length === 0 && !this.congested()) return this.send(bytes)
+    return Effect.callback<void, SessionError>((resume) => {
+      if (this.waiting.length === 0 && !this.congested()) return resume(this.send(bytes))
+      const entry: Waiting = { bytes, resume }
+      this.waiting.push(entry)
+      return Effect.sync(() => {
+        const i = this.waiting.indexOf(entry)
+        if (i >= 0) this.waiting.splice(i, 1)
+      })
+    })
+  }
+
+  /** Appends `bytes` to the batch, written at the end of this event-loop turn (or when large). */
+  private send(bytes: Buffer): Exit.Exit<void, SessionError> {
+    const error = this.unusable()
+    if (error !== undefined) return Exit.fail(error)
+    this.batch.push(bytes)
+    this.batchBytes += bytes.length
+    if (this.batchBytes >= SEND_BATCH_BYTES) this.flush()
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true
+      setImmediate(this.scheduledFlush)
+    }
+    return Exit.void
+  }
+
+  private congested(): boolean {
+    return this.socket.writableLength >= SEND_HIGH_WATER
+  }
+
+  private readonly onDrain = (): void => {
+    let released = 0
+    while (released < this.waiting.length && !this.congested()) {
+      const { bytes, resume } = this.waiting[released++]!
+      resume(this.send(bytes))
+    }
+    if (released > 0) this.waiting.splice(0, released)
+  }
+
+  /** The session ended: every waiting caller gets the session's error. */
+  private releaseWaiting(): void {
+    const waiting = this.waiting
+    this.waiting = []
+    for (const { resume } of waiting) resume(Exit.fail(this.unusable()!))
+  }
+
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false
+    this.flush()
+  }
+
+  private flush(): void {
+    const n = this.batch.length
+    if (n === 0) return
+    const bytes = n === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchBytes)
+    this.batch = []
+    this.batchBytes = 0
+    if (this.state._tag === "Open") this.socket.write(bytes)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Disconnecting
+
+  /** `SP_disconnect`: send `KILL_MESS`, close, and wait for the daemon's close (bounded). */
+  readonly disconnect: Effect.Effect<void> = Effect.callback<void>((resume) => {
+    const socket = this.socket
+    const wasOpen = this.state._tag === "Open"
+    // Callers still waiting for the socket go out before the kill, whatever the buffer holds.
+    const waiting = this.waiting
+    this.waiting = []
+    for (const entry of waiting) entry.resume(this.send(entry.bytes))
+    this.state = { _tag: "Closed" }
+    Queue.endUnsafe(this.inbox)
+    if (!wasOpen || socket.destroyed) {
+      socket.destroy()
+      return resume(Effect.void)
+    }
+    // What is still batched goes first, then the kill, then our FIN.
+    this.batch.push(encodeKill(this.privateGroup))
+    const pending = this.batch
+    this.batch = []
+    this.batchBytes = 0
+    socket.end(pending.length === 1 ? pending[0]! : Buffer.concat(pending))
+    // Keep reading until the daemon closes, so its last messages do not make our close a reset
+    // and so its name is free when we return (5.0.1 closes after the kill went through, §8.7).
+    socket.resume()
+    const timer = setTimeout(() => socket.destroy(), DISCONNECT_LINGER_MS)
+    socket.once("close", () => {
+      clearTimeout(timer)
+      resume(Effect.void)
+    })
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connecting
+
+const socketFor = (address: DaemonAddress): net.Socket =>
+  address._tag === "Tcp" ? net.createConnection({ host: address.host, port: address.port }) : net.createConnection({ path: address.path })
+
+/** Resolver errors that mean "no such host" (§2.2: `ILLEGAL_SPREAD`). */
+const UNKNOWN_HOST = new Set(["ENOTFOUND", "EAI_NONAME"])
+
+/** Opens the socket and runs the handshake; the inbox receives from the moment of the accept. */
+export const connectSession = (plan: ConnectPlan, inbox: Inbox): Effect.Effect<Session, ConnectError> =>
+  Effect.callback<Session, ConnectError>((resume) => {
+    const socket = socketFor(plan.address)
+    const handshake = new ClientHandshake(plan)
+    const received = new ByteQueue()
+    let connected = false
+    let settled = false
+
+    const settle = (effect: Effect.Effect<Session, ConnectError>) => {
+      if (settled) return
+      settled = true
+      socket.off("connect", onConnect)
+      socket.off("data", onData)
+      socket.off("error", onError)
+      socket.off("close", onClose)
+      resume(effect)
+    }
+    const failWith = (error: ConnectError) => {
+      socket.destroy()
+      settle(Effect.fail(error))
+    }
+    const onConnect = () => {
+      connected = true
+      if (plan.address._tag === "Tcp") {
+        socket.setNoDelay(true)
+        socket.setKeepAlive(true)
+      }
+      socket.write(handshake.start())
+    }
+    const onData = (chunk: Buffer) => {
+      received.push(chunk)
+      const step = handshake.receive(received)
+      switch (step._tag) {
+        case "Continue":
+          if (step.write !== undefined) socket.write(step.write)
+          return
+        case "Failed":
+          return failWith(step.error)
+        case "Accepted": {
+          socket.off("data", onData)
+          const session = new Session(socket, received, inbox, step.privateGroup, step.daemonVersion)
+          return settle(Effect.succeed(session))
+        }
+      }
+    }
+    const onError = (error: NodeJS.ErrnoException) => {
+      const reason = `${plan.address._tag === "Tcp" ? `${plan.address.host}:${plan.address.port}` : plan.address.path}: ${error.message}`
+      if (connected) return failWith(new ConnectionClosed({ reason }))
+      if (error.code !== undefined && UNKNOWN_HOST.has(error.code)) return failWith(new IllegalSpread({ reason }))
+      return failWith(new CouldNotConnect({ reason }))
+    }
+    const onClose = () => {
+      const step = handshake.closed()
+      if (step._tag === "Failed") failWith(step.error)
+    }
+    socket.once("connect", onConnect)
+    socket.on("data", onData)
+    socket.on("error", onError)
+    socket.on("close", onClose)
+    // Interrupted (by the timeout or the caller): drop the half-open connection.
+    return Effect.sync(() => {
+      if (!settled) {
+        settled = true
+        socket.destroy()
+      }
+    })
+  })
