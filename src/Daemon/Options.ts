@@ -1,45 +1,77 @@
 /**
- * From flags and configuration to {@link DaemonOptions}.
+ * From flags and `spread.conf` to {@link DaemonOptions}: which daemon of the configuration this
+ * process is, where its clients connect, and the limits it applies.
  */
 import { Console, Effect } from "effect"
-import { hostname } from "node:os"
-import { DEFAULT_MAX_SESSION_MESSAGES, DEFAULT_SPREAD_PORT, MAX_PROC_NAME, unixSocketPath } from "../Protocol/index.js"
-import { defaultAuthPolicy } from "./Auth.js"
+import { randomInt } from "node:crypto"
+import { hostname, networkInterfaces } from "node:os"
+import {
+  checkConfig as describeConfigFile,
+  configHash,
+  type ConfigError,
+  type DaemonEntry,
+  type DaemonSelectionError,
+  defaultConfig,
+  loadConfig,
+  selectDaemon,
+  type SpreadConfig
+} from "../Config/index.js"
+import { MAX_PROC_NAME, unixSocketPath } from "../Protocol/index.js"
 import type { DaemonFlags } from "./Cli.js"
-import type { DaemonOptions } from "./Daemon.js"
+import type { DaemonOptions, TcpAddress } from "./Daemon.js"
 import { UsageError } from "./Errors.js"
 
-/** `MaxSessionBytes` default (daemon-protocol §8.9). */
-const DEFAULT_MAX_SESSION_BYTES = 64 * 1024 * 1024
+/** Every address of this machine, for finding our entry in the configuration (as Spread does). */
+const localAddresses = (): ReadonlyArray<string> =>
+  Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))
 
-const TEMP_HASH = (name: string): number => {
-  let h = 0
-  for (const c of Buffer.from(name + "\0", "latin1")) {
-    h = (h + c) >>> 0
-    h = (h + (h << 10)) >>> 0
-    h = (h ^ (h >>> 6)) >>> 0
+/**
+ * Client listeners (client-protocol §2.1): every interface with the `C` role, or every address
+ * when the entry names no interfaces. The zero-config daemon stays on loopback.
+ */
+const clientAddresses = (me: DaemonEntry, port: number, zeroConfig: boolean): ReadonlyArray<TcpAddress> => {
+  if (zeroConfig) return [{ host: "127.0.0.1", port }]
+  const client = me.interfaces.filter((i) => i.roles.includes("C"))
+  if (me.interfaces.length === 0 || client.some((i) => i.address === "0.0.0.0" || i.address === "::")) {
+    return [{ host: "0.0.0.0", port }]
   }
-  h = (h + (h << 3)) >>> 0
-  h = (h ^ (h >>> 11)) >>> 0
-  h = (h + (h << 15)) >>> 0
-  return h
+  return client.map((i) => ({ host: i.address, port }))
 }
 
-export const daemonOptions = (flags: DaemonFlags): Effect.Effect<DaemonOptions, UsageError> =>
+export interface Startup {
+  readonly options: DaemonOptions
+  readonly config: SpreadConfig
+  readonly me: DaemonEntry
+  readonly hash: number
+}
+
+export const daemonOptions = (flags: DaemonFlags): Effect.Effect<Startup, ConfigError | DaemonSelectionError> =>
   Effect.gen(function*() {
-    if (flags.configFile !== undefined) return yield* new UsageError({ reason: "-c is not supported yet" })
-    const name = flags.name ?? hostname().slice(0, MAX_PROC_NAME - 1)
-    const port = flags.port ?? DEFAULT_SPREAD_PORT
-    return {
-      daemonName: name,
-      daemonId: TEMP_HASH(name),
-      tcp: [{ host: "127.0.0.1", port }],
+    const zeroConfig = flags.configFile === undefined
+    const config = flags.configFile === undefined
+      ? defaultConfig({ name: flags.name ?? hostname().slice(0, MAX_PROC_NAME - 1), ...(flags.port ? { port: flags.port } : {}) })
+      : yield* loadConfig(flags.configFile)
+    const me = yield* Effect.try({
+      try: () => selectDaemon(config, { name: flags.name, localAddresses: zeroConfig ? ["127.0.0.1"] : localAddresses() }),
+      catch: (e) => e as DaemonSelectionError
+    })
+    const port = flags.port ?? me.port
+    const options: DaemonOptions = {
+      daemonName: me.name,
+      daemonId: me.id,
+      tcp: clientAddresses(me, port, zeroConfig),
       unixPath: unixSocketPath(port),
-      auth: defaultAuthPolicy,
-      limits: { maxMessages: DEFAULT_MAX_SESSION_MESSAGES, maxBytes: DEFAULT_MAX_SESSION_BYTES },
+      auth: { allowed: config.access.allowedAuthMethods, required: config.access.requiredAuthMethods },
+      limits: { maxMessages: config.limits.maxSessionMessages, maxBytes: config.limits.maxSessionBytes },
+      // daemon-protocol §6.10.1 fix 2: without a state directory, wall-clock milliseconds.
       ringSeqFloor: Date.now(),
-      seed: Date.now() >>> 0
+      seed: randomInt(0x7fff_ffff)
     }
+    return { options, config, me, hash: configHash(config) }
   })
 
-export const checkConfig = (_flags: DaemonFlags) => Console.log("not yet")
+/** `--check-config`: print the parsed configuration; a broken file fails (non-zero exit). */
+export const checkConfig = (flags: DaemonFlags): Effect.Effect<void, ConfigError | UsageError> =>
+  flags.configFile === undefined
+    ? Effect.fail(new UsageError({ reason: "--check-config needs -c FILE" }))
+    : describeConfigFile(flags.configFile).pipe(Effect.flatMap(Console.log))

@@ -92,7 +92,8 @@ const singleDaemonFiles = fixtureFiles.filter((f) => !f.startsWith("40"))
 describe("the daemon replays the Spread 5.0.1 golden vectors", () => {
   let daemon: RunningDaemon
   beforeAll(async () => {
-    daemon = await startDaemon({ name: "node1" })
+    // Every single-daemon vector was captured with the same spread.conf; ours reads it unchanged.
+    daemon = await startDaemon({ name: "node1", config: loadFixture(singleDaemonFiles[0]!).spread_conf })
   })
   afterAll(async () => {
     await daemon.stop()

@@ -145,6 +145,7 @@ export interface Connection {
 export interface Fixture {
   readonly file: string
   readonly format: string
+  readonly spread_conf: string
   readonly connections: Readonly<Record<string, Connection>>
   readonly steps: ReadonlyArray<Step>
 }

@@ -3,7 +3,10 @@
  * a free port, and stops it. Tests run `npm run build` first (`npm test` does).
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
 import { createConnection, createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const MAIN = fileURLToPath(new URL("../../dist/Daemon/main.js", import.meta.url))
@@ -40,10 +43,25 @@ const canConnect = (port: number): Promise<boolean> =>
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Spawns `node dist/Daemon/main.js -p PORT -n NAME [...args]` and waits until it accepts. */
-export const startDaemon = async (options: { readonly name: string; readonly args?: ReadonlyArray<string> }): Promise<RunningDaemon> => {
+/** Writes a configuration file into a fresh temporary directory and returns its path. */
+export const writeConfig = (text: string): string => {
+  const path = join(mkdtempSync(join(tmpdir(), "spread-conf-")), "spread.conf")
+  writeFileSync(path, text)
+  return path
+}
+
+/**
+ * Spawns `node dist/Daemon/main.js -p PORT -n NAME [-c FILE] [...args]` and waits until it
+ * accepts clients.
+ */
+export const startDaemon = async (options: {
+  readonly name: string
+  readonly config?: string
+  readonly args?: ReadonlyArray<string>
+}): Promise<RunningDaemon> => {
   const port = await freePort()
-  const child = spawn(process.execPath, [MAIN, "-p", String(port), "-n", options.name, ...(options.args ?? [])], {
+  const config = options.config === undefined ? [] : ["-c", writeConfig(options.config)]
+  const child = spawn(process.execPath, [MAIN, "-p", String(port), "-n", options.name, ...config, ...(options.args ?? [])], {
     stdio: ["ignore", "pipe", "pipe"]
   })
   let output = ""
