@@ -13,7 +13,7 @@ import { DaemonCore } from "../Membership/DaemonCore.js"
 import { encodeRejectByte, MAX_SESSIONS, REJECT_QUOTA } from "../Protocol/index.js"
 import type { AuthPolicy } from "./Auth.js"
 import { ListenError } from "./Errors.js"
-import type { OutboxLimits } from "./Outbox.js"
+import { type OutboxLimits, SLOW_READER_GRACE_MS } from "./Outbox.js"
 import { SessionSocket } from "./SessionSocket.js"
 
 export interface TcpAddress {
@@ -53,19 +53,23 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
 
   const connections = new Map<number, SessionSocket>()
   const dirty = new Set<SessionSocket>()
+  const sender: { current: SessionSocket | undefined } = { current: undefined }
   let flushScheduled = false
+
+  const cutOff = (s: SessionSocket, why: string): void => {
+    log("Warn", `session ${s.id} (${s.peer}): slow reader cut off: ${why}`)
+    s.session.end("slow reader")
+  }
 
   // One flush per turn: first cut off slow readers (their kills queue membership notices for
   // others), then hand every session's batch to its socket.
   const flush = (): void => {
     flushScheduled = false
     for (const s of dirty) {
-      if (s.outbox.overflowed && !s.session.isClosed) {
-        log("Warn", `session ${s.id} (${s.peer}): slow reader cut off with ${s.outbox.queuedMessages} messages queued`)
-        s.session.end("slow reader")
-      }
+      if (s.outbox.overflowed && !s.session.isClosed) cutOff(s, `${s.outbox.queuedMessages} messages queued`)
     }
-    for (const s of dirty) s.outbox.flush()
+    const now = Date.now()
+    for (const s of dirty) s.flush(now)
     dirty.clear()
   }
   const markDirty = (s: SessionSocket): void => {
@@ -95,6 +99,7 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
     const id = nextId++
     const session = new SessionSocket(id, socket, core, options.auth, options.limits, {
       log,
+      sender,
       dirty: markDirty,
       closed: (s) => {
         connections.delete(s.id)
@@ -119,6 +124,21 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
     })
     yield* Effect.addFinalizer(() => Effect.sync(() => removeStale(path)))
   }
+  // Like the reference's 100 ms badger (client-protocol §8.6): cut readers stuck too long.
+  yield* Effect.acquireRelease(
+    Effect.sync(() =>
+      setInterval(() => {
+        const now = Date.now()
+        for (const s of connections.values()) {
+          const since = s.outbox.congestedSince
+          if (since !== undefined && now - since > SLOW_READER_GRACE_MS && !s.session.isClosed) {
+            cutOff(s, `no progress for ${now - since} ms`)
+          }
+        }
+      }, STALL_CHECK_MS)
+    ),
+    (timer) => Effect.sync(() => clearInterval(timer))
+  )
   // Registered last, so it runs first: sessions end before their listeners close.
   yield* Effect.addFinalizer(() =>
     Effect.sync(() => {
@@ -136,6 +156,17 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
   return { options, connectionCount: () => connections.size }
 })
 
+/**
+ * Bytes a session's socket may hold in user space before deliveries wait in its outbox (and
+ * count toward `MaxSessionMessages`). The reference grows SO_SNDBUF to 200 KB for the same
+ * slack (client-protocol §2.1); a garbage-collected reader needs a little more to ride out a
+ * pause without being taken for a stuck one.
+ */
+const SOCKET_HIGH_WATER_MARK = 1024 * 1024
+
+/** How often congested sessions are checked against {@link SLOW_READER_GRACE_MS}. */
+const STALL_CHECK_MS = 100
+
 /** Opens a listener for the life of the scope. */
 const listen = (
   address: string,
@@ -145,7 +176,7 @@ const listen = (
 ) =>
   Effect.acquireRelease(
     Effect.callback<Server, ListenError>((resume) => {
-      const server = createServer({ noDelay: true }, onConnection)
+      const server = createServer({ noDelay: true, highWaterMark: SOCKET_HIGH_WATER_MARK }, onConnection)
       server.once("error", (e) => resume(Effect.fail(new ListenError({ address, reason: e.message }))))
       server.once("listening", () => {
         afterListen()

@@ -1,7 +1,8 @@
 /**
  * What a session has yet to write (client-protocol §8.6): deliveries are queued and written in
- * one batch per event-loop turn; while the socket has not drained, they wait here, and a reader
- * that lets `maxMessages` messages or `maxBytes` bytes pile up is cut off (daemon-protocol §8.9).
+ * one batch per event-loop turn; while the socket has not drained, they wait here. A reader that
+ * lets `maxMessages` messages or `maxBytes` bytes pile up is cut off (daemon-protocol §8.9), and
+ * so is one that stays congested for {@link SLOW_READER_GRACE_MS}.
  */
 import type { Socket } from "node:net"
 
@@ -12,6 +13,12 @@ export interface OutboxLimits {
   readonly maxBytes: number
 }
 
+/**
+ * How long a session may stay congested (deliveries waiting for its socket to drain) before it
+ * is taken for a stuck reader and cut off. Its senders are held back meanwhile (see Daemon.ts).
+ */
+export const SLOW_READER_GRACE_MS = 2_000
+
 /** Below this many bytes a batch is joined into one buffer; above, written as a vector. */
 const JOIN_BELOW_BYTES = 256 * 1024
 
@@ -21,11 +28,18 @@ export class Outbox {
   private closed = false
   /** The limit was exceeded; the owner kills the session at the end of this turn. */
   overflowed = false
+  /** When deliveries started waiting for a drain (undefined while none wait). */
+  congestedSince: number | undefined = undefined
 
   constructor(private readonly socket: Socket, private readonly limits: OutboxLimits) {}
 
   get queuedMessages(): number {
     return this.pending.length
+  }
+
+  /** Deliveries would wait: the socket has not drained what it was given. */
+  get isCongested(): boolean {
+    return this.pending.length > 0 || this.socket.writableNeedDrain
   }
 
   /** Queues one message; false if this made the session overflow. */
@@ -40,9 +54,22 @@ export class Outbox {
     return true
   }
 
-  /** Hands everything queued to the socket unless it is still draining (then 'drain' calls again). */
-  flush(): void {
-    if (this.closed || this.pending.length === 0 || this.socket.writableNeedDrain) return
+  /**
+   * Hands everything queued to the socket unless it is still draining ('drain' calls again).
+   * Returns true when the socket has taken everything without congestion.
+   */
+  flush(now: number): boolean {
+    if (this.closed) return true
+    if (this.pending.length > 0 && !this.socket.writableNeedDrain) this.write()
+    if (this.socket.writableNeedDrain) {
+      this.congestedSince ??= now
+      return false
+    }
+    this.congestedSince = undefined
+    return true
+  }
+
+  private write(): void {
     const batch = this.pending
     const bytes = this.pendingBytes
     this.pending = []

@@ -14,6 +14,8 @@ export interface SessionHooks {
   /** Deliveries were queued: flush at the end of this turn. */
   readonly dirty: (s: SessionSocket) => void
   readonly closed: (s: SessionSocket) => void
+  /** The session whose bytes are being handled now, if any: the sender of what gets delivered. */
+  readonly sender: { current: SessionSocket | undefined }
 }
 
 /** How long the whole handshake may take before a silent close (the reference allows ~1 s per phase). */
@@ -25,6 +27,10 @@ export class SessionSocket {
   readonly session: ClientSession
   readonly outbox: Outbox
   private handshakeTimer: NodeJS.Timeout | undefined
+  /** How many congested receivers hold this session's reads back. */
+  private holds = 0
+  /** The senders this session, while congested, holds back. */
+  private readonly held = new Set<SessionSocket>()
 
   constructor(
     readonly id: number,
@@ -42,7 +48,9 @@ export class SessionSocket {
       report: (reason) => hooks.log("Info", `session ${id} (${peer}): ${reason}`)
     })
     socket.on("data", (chunk: Buffer) => {
+      hooks.sender.current = this
       this.session.receive(chunk)
+      hooks.sender.current = undefined
       if (this.session.isOperational) this.clearHandshakeTimer()
     })
     socket.on("end", () => this.session.end("client closed the connection"))
@@ -52,20 +60,44 @@ export class SessionSocket {
       this.session.end("connection closed")
       hooks.closed(this)
     })
-    socket.on("drain", () => this.outbox.flush())
+    socket.on("drain", () => this.flush(Date.now()))
     this.handshakeTimer = setTimeout(() => this.session.end("handshake timed out"), HANDSHAKE_TIMEOUT_MS)
   }
 
-  /** A delivery from the core. */
+  /**
+   * A delivery from the core. If this session is congested, whoever sent it is held back until
+   * this session drains or is cut off: end-to-end flow control, so a receiver that is merely
+   * slower than a burst is not mistaken for a stuck one (client-protocol §5.3 reading model: the
+   * reference likewise stops reading clients while its queues are full).
+   */
   deliver(bytes: Buffer): void {
+    const sender = this.hooks.sender.current
+    if (sender !== undefined && this.outbox.isCongested) this.holdBack(sender)
     this.outbox.enqueue(bytes)
     this.hooks.dirty(this)
+  }
+
+  /** Writes what is queued; once nothing waits any more, lets the held senders read again. */
+  flush(now: number): void {
+    if (this.outbox.flush(now)) this.releaseHeld()
+  }
+
+  private holdBack(sender: SessionSocket): void {
+    if (this.held.has(sender)) return
+    this.held.add(sender)
+    if (sender.holds++ === 0) sender.socket.pause()
+  }
+
+  private releaseHeld(): void {
+    for (const sender of this.held) if (--sender.holds === 0) sender.socket.resume()
+    this.held.clear()
   }
 
   /** The core finished this session: discard its output and close the socket. */
   close(): void {
     this.clearHandshakeTimer()
     this.outbox.discard()
+    this.releaseHeld()
     this.endSocket()
   }
 

@@ -227,7 +227,7 @@ describe("bad input ends only its own session (client-protocol §5.3, §12)", ()
     await c.eof(10_000)
   }, 15_000)
 
-  it("a reader that stops reading is cut off after MaxSessionMessages; a paced sender is not slowed", async () => {
+  it("a reader that stops reading is cut off (SLOW_READER_GRACE_MS); its sender is held back meanwhile, then goes on", async () => {
     const group = uniqueName("flood")
     const slow = await connectPeer(tcp, uniqueName("slow"))
     const fast = await connectPeer(tcp, uniqueName("fast"))
@@ -257,5 +257,22 @@ describe("bad input ends only its own session (client-protocol §5.3, §12)", ()
     await slow.client.eof(10_000).catch(() => undefined)
     expect(slow.client.isEnded).toBe(true)
     kill(fast)
+  }, 30_000)
+
+  it("a receiver that reads, only slower than an unpaced burst, is never cut off: the sender is held back", async () => {
+    const group = uniqueName("burst")
+    const receiver = await connectPeer(unix, uniqueName("recv"))
+    await joinAndWait(receiver, group)
+    const sender = await connectPeer(tcp, uniqueName("send"))
+    const total = 20_000
+    const payload = Buffer.alloc(1000, 2)
+    for (let i = 0; i < total; i++) multicast(sender, [group], payload)
+    for (let i = 0; i < total; i++) {
+      const m = await receive(receiver, 10_000)
+      expect(m._tag).toBe("Data")
+    }
+    kill(receiver)
+    kill(sender)
+    await sender.client.eof()
   }, 30_000)
 })

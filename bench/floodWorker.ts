@@ -1,0 +1,10 @@
+/**
+ * One flooding process for `bench/run.ts`: `node bench/floodWorker.ts '<FloodOptions as JSON>'`
+ * prints its FloodReport as one JSON line.
+ */
+import { Effect } from "effect"
+import { flood, type FloodOptions } from "../dist/Tools/Flood.js"
+
+const options = JSON.parse(process.argv[2] ?? "{}") as FloodOptions
+const report = await Effect.runPromise(flood(options))
+console.log(JSON.stringify(report))

@@ -1,0 +1,181 @@
+/**
+ * The flood at the heart of `spflooder` and the benchmarks: send and/or receive N messages of B
+ * bytes through one daemon, and measure rate, one-way latency and delivery (loss, duplicates,
+ * order). Each payload starts with a 16-byte stamp: sequence number, sender tag and send time.
+ */
+import { Effect, Stream } from "effect"
+import { type ConnectError, type ReceiveError, type ServiceType, type SessionError, SpreadClient, type SpreadClientService } from "../Client/index.js"
+
+export type FloodMode = "both" | "send" | "receive"
+
+export interface FloodOptions {
+  /** `"4803"`, `"4803@host"` or a socket path. */
+  readonly spreadName: string
+  readonly privateName: string
+  readonly group: string
+  /** Messages each sender sends. */
+  readonly messages: number
+  /** Payload size; stamps (and so latency and order checks) need at least 16. */
+  readonly bytes: number
+  readonly service: ServiceType
+  /** `both`: send and receive its own messages, at most `window` in flight (like Spread's flooder). */
+  readonly mode: FloodMode
+  readonly window: number
+  /** How many senders a receiver expects (`messages` from each). */
+  readonly senders: number
+  /** Called now and then with the count of messages done. */
+  readonly onProgress?: (done: number) => void
+}
+
+export interface FloodReport {
+  readonly mode: FloodMode
+  readonly bytes: number
+  readonly sent: number
+  readonly received: number
+  readonly seconds: number
+  readonly messagesPerSecond: number
+  readonly megabytesPerSecond: number
+  /** One-way latency in milliseconds, when this process received stamped messages. */
+  readonly latencyP50: number | undefined
+  readonly latencyP99: number | undefined
+  readonly lost: number
+  readonly duplicated: number
+  readonly outOfOrder: number
+}
+
+/** seq u32 | sender tag u32 | send time f64 (ms since the epoch, sub-ms precision). */
+export const STAMP_LENGTH = 16
+
+const now = (): number => performance.timeOrigin + performance.now()
+
+const stamp = (payload: Buffer, seq: number, tag: number): void => {
+  if (payload.length < STAMP_LENGTH) return
+  payload.writeUInt32LE(seq, 0)
+  payload.writeUInt32LE(tag, 4)
+  payload.writeDoubleLE(now(), 8)
+}
+
+/** Per-sender delivery bookkeeping from the stamps. */
+class Tally {
+  private readonly seen = new Map<number, { readonly got: Uint8Array; max: number }>()
+  duplicated = 0
+  outOfOrder = 0
+  distinct = 0
+  readonly latencies: Array<number> = []
+
+  constructor(private readonly perSender: number) {}
+
+  record(data: Buffer): void {
+    if (data.length < STAMP_LENGTH) {
+      this.distinct++
+      return
+    }
+    const seq = data.readUInt32LE(0)
+    const tag = data.readUInt32LE(4)
+    this.latencies.push(now() - data.readDoubleLE(8))
+    let s = this.seen.get(tag)
+    if (s === undefined) {
+      s = { got: new Uint8Array(this.perSender), max: -1 }
+      this.seen.set(tag, s)
+    }
+    if (seq < s.max) this.outOfOrder++
+    else s.max = seq
+    if (seq >= this.perSender) return
+    if (s.got[seq] === 1) this.duplicated++
+    else {
+      s.got[seq] = 1
+      this.distinct++
+    }
+  }
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number): number | undefined =>
+  sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]
+
+/** A sender tag from the private name, so a receiver tells senders apart. */
+const tagOf = (name: string): number => {
+  let h = 2166136261
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619)
+  return h >>> 0
+}
+
+const PROGRESS_EVERY = 1000
+
+type FloodError = ConnectError | SessionError | ReceiveError | Error
+
+const waitForOwnJoin = (client: SpreadClientService, group: string) =>
+  client.messages.pipe(
+    Stream.takeUntil((m) => m._tag === "Membership" && m.group === group && m.changedMember === client.privateGroup),
+    Stream.runDrain
+  )
+
+/** Runs one flood and reports what it measured. */
+export const flood = (o: FloodOptions): Effect.Effect<FloodReport, FloodError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const client = yield* SpreadClient.make({ spreadName: o.spreadName, privateName: o.privateName, groupMembership: true })
+    const receives = o.mode !== "send"
+    const expected = o.mode === "both" ? o.messages : o.messages * o.senders
+    const tag = tagOf(client.privateGroup)
+    const tally = new Tally(o.messages)
+    const payload = Buffer.alloc(o.bytes, 0x61)
+    if (receives) {
+      yield* client.join(o.group)
+      yield* waitForOwnJoin(client, o.group)
+    }
+    let sent = 0
+    let received = 0
+    const sendUpTo = (limit: number) =>
+      Effect.gen(function*() {
+        while (sent < limit) {
+          stamp(payload, sent, tag)
+          yield* client.multicast(o.service, o.group, 0, payload)
+          sent++
+          if (o.mode === "send" && sent % PROGRESS_EVERY === 0) o.onProgress?.(sent)
+        }
+      })
+
+    let started = now()
+    if (o.mode === "send") {
+      yield* sendUpTo(o.messages)
+    } else {
+      if (o.mode === "both") yield* sendUpTo(Math.min(o.window, o.messages))
+      let first = true
+      let counted = 0
+      yield* client.messages.pipe(
+        // Stop right after the last expected message (the predicate runs before the chunk's handler).
+        Stream.takeUntil((m) => m._tag === "Data" && ++counted >= expected),
+        Stream.runForEachArray((chunk) =>
+          Effect.gen(function*() {
+            for (const m of chunk) {
+              if (m._tag !== "Data") continue
+              if (first && o.mode === "receive") {
+                started = now()
+                first = false
+              }
+              tally.record(m.data)
+              received++
+              if (received % PROGRESS_EVERY === 0) o.onProgress?.(received)
+            }
+            if (o.mode === "both") yield* sendUpTo(Math.min(o.messages, received + o.window))
+          })
+        )
+      )
+    }
+    const seconds = (now() - started) / 1000
+    const done = o.mode === "send" ? sent : received
+    const sorted = tally.latencies.sort((a, b) => a - b)
+    return {
+      mode: o.mode,
+      bytes: o.bytes,
+      sent,
+      received,
+      seconds,
+      messagesPerSecond: done / seconds,
+      megabytesPerSecond: (done * o.bytes) / seconds / 1e6,
+      latencyP50: percentile(sorted, 50),
+      latencyP99: percentile(sorted, 99),
+      lost: receives && o.bytes >= STAMP_LENGTH ? expected - tally.distinct : 0,
+      duplicated: tally.duplicated,
+      outOfOrder: tally.outOfOrder
+    }
+  }))
