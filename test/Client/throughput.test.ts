@@ -1,6 +1,6 @@
 /**
  * The hot path: a flood of 100-byte multicasts through an echo daemon, each received back.
- * The assertion is a loose floor (CI machines vary); the measured rate is printed.
+ * Every message must come back; the rate is printed (speed targets live in bench/, not in tests).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
@@ -22,7 +22,6 @@ describe("throughput against an echo daemon", () => {
       const seconds = (performance.now() - started) / 1000
       console.log(`Effect API: ${Math.round(N / seconds)} messages/s sent and received (${seconds.toFixed(3)} s)`)
       expect(count).toBe(N)
-      expect(N / seconds).toBeGreaterThan(20_000)
     }).pipe(Effect.scoped))
 
   it.live(`facade: ${N} multicasts of 100 bytes, all received back`, () =>
