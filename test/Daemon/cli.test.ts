@@ -51,7 +51,7 @@ describe("spread command line", () => {
       daemon.process.kill(signal)
       await a.client.eof()
       await b.client.eof()
-      expect(await daemon.stop()).toBe(0)
+      expect(await daemon.exited).toBe(0)
       expect(existsSync(daemon.unixPath)).toBe(false)
     })
   }

@@ -18,6 +18,8 @@ export interface RunningDaemon {
   /** Everything the daemon printed so far. */
   readonly output: () => string
   readonly stop: () => Promise<number | null>
+  /** The exit code, once the process has exited by itself. */
+  readonly exited: Promise<number | null>
 }
 
 /** A TCP port that was free a moment ago (and whose port + 1 too, for the ring's token port). */
@@ -78,6 +80,7 @@ export const startDaemon = async (options: {
     unixPath: `/tmp/${port}`,
     process: child,
     output: () => output,
+    exited,
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGTERM")
       return exited
