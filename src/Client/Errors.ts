@@ -13,7 +13,8 @@
  * )
  * ```
  */
-import { type Cause, Data } from "effect"
+import type * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
 
 /** The instance side shared by every error class here. */
 export interface SpreadErrorShape<Tag extends string, Name extends string, Code extends number> extends Cause.YieldableError {

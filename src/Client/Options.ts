@@ -2,7 +2,8 @@
  * Connect options (the arguments of `SP_connect_timeout`, client-protocol §2.2, §3.2) and their
  * validation into a plan the socket layer can follow.
  */
-import { Duration, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 import { type DaemonAddress, parseSpreadName } from "../Protocol/index.js"
 import { IllegalSpread, IllegalTime } from "./Errors.js"
 

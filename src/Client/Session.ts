@@ -11,7 +11,10 @@
  * - Disconnect: `KILL_MESS`, then FIN, then wait (briefly) for the daemon to close (§5.2, §8.7).
  */
 import * as net from "node:net"
-import { Cause, Effect, Exit, Queue } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Queue from "effect/Queue"
 import {
   ByteQueue,
   type DaemonAddress,

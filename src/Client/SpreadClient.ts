@@ -2,7 +2,14 @@
  * The Spread client as an Effect service: one connection to a daemon, opened when the Layer is
  * built and disconnected (`KILL_MESS`, then close) when its scope closes.
  */
-import { type Cause, Context, Effect, Exit, Layer, Queue, type Scope, Stream } from "effect"
+import type * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { DaemonMessage, Version } from "../Protocol/index.js"
 import {
   type ConnectError,

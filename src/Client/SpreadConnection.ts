@@ -3,7 +3,12 @@
  * the Java API's `SpreadConnection` and its listeners. It runs the Effect service in a scope of
  * its own; it is not a second protocol implementation.
  */
-import { Cause, Effect, Exit, Fiber, Scope, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { DataMessage, MembershipMessage, RejectMessage, SelfLeaveMessage, TransitionMessage } from "../Protocol/index.js"
 import type { ConnectOptions } from "./Options.js"
 import type { MulticastOptions, ServiceType } from "./Outgoing.js"

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** A place in a configuration file: 1-based line and column (columns count characters). */
 export interface Position {

@@ -5,7 +5,7 @@
  * Plain immutable data described by `effect/Schema`, so a model can be checked with
  * `Schema.is(SpreadConfig)` and compared structurally (the round-trip tests rely on that).
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** A u32 (daemon ids, hashes). */
 const U32 = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 0xffff_ffff }))

@@ -4,7 +4,7 @@
  */
 import { lookup as dnsLookup } from "node:dns/promises"
 import { readFile } from "node:fs/promises"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { isMulticast, isUnspecified, parseIpAddress, sameAddress } from "./Address.js"
 import { checkDaemonInterfaces } from "./Build.js"
 import { ConfigError, type Position } from "./ConfigError.js"

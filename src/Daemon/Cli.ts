@@ -2,7 +2,7 @@
  * The daemon's command line, with Spread's flags (`-n name`, `-c spread.conf`) and ours
  * (`-p port`, `--log-level`, `--check-config`). Pure: argv in, typed flags or a UsageError out.
  */
-import type { LogLevel } from "effect"
+import type * as LogLevel from "effect/LogLevel"
 import { UsageError } from "./Errors.js"
 
 export interface DaemonFlags {

@@ -6,7 +6,9 @@
  * Hot path: socket reads go straight into plain-TypeScript session code; deliveries are batched
  * per session and flushed once per event-loop turn.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { chmodSync, unlinkSync } from "node:fs"
 import { createServer, type Server, type Socket } from "node:net"
 import { DaemonCore } from "../Membership/DaemonCore.js"

@@ -1,4 +1,4 @@
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /** A listener could not be opened (port in use, no permission, bad address). */
 export class ListenError extends Data.TaggedError("ListenError")<{ readonly address: string; readonly reason: string }> {

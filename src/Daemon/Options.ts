@@ -2,7 +2,8 @@
  * From flags and `spread.conf` to {@link DaemonOptions}: which daemon of the configuration this
  * process is, where its clients connect, and the limits it applies.
  */
-import { Console, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { randomInt } from "node:crypto"
 import { hostname, networkInterfaces } from "node:os"
 import {

@@ -3,8 +3,15 @@
  * `spread`: the daemon's entry point. Parses the flags, loads the configuration, and runs the
  * daemon Layer until SIGINT/SIGTERM (NodeRuntime.runMain interrupts it, closing every session).
  */
-import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Exit, Layer, Logger, References, Runtime } from "effect"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as References from "effect/References"
+import * as Runtime from "effect/Runtime"
 import { parseFlags, USAGE } from "./Cli.js"
 import { SpreadDaemon } from "./Daemon.js"
 import { checkConfig, daemonOptions } from "./Options.js"

@@ -1,4 +1,4 @@
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /**
  * Bytes that break the protocol: a malformed header, an impossible length, an unknown message

@@ -3,7 +3,8 @@
  * bytes through one daemon, and measure rate, one-way latency and delivery (loss, duplicates,
  * order). Each payload starts with a 16-byte stamp: sequence number, sender tag and send time.
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { type ConnectError, type ReceiveError, type ServiceType, type SessionError, SpreadClient, type SpreadClientService } from "../Client/index.js"
 
 export type FloodMode = "both" | "send" | "receive"
