@@ -19,8 +19,11 @@ export interface OutboxLimits {
  */
 export const SLOW_READER_GRACE_MS = 2_000
 
-/** Below this many bytes a batch is joined into one buffer; above, written as a vector. */
-const JOIN_BELOW_BYTES = 256 * 1024
+/**
+ * Batches of messages averaging at most this size are joined into one buffer (one copy is
+ * cheaper than a write request per small message); larger ones go out as one vectored write.
+ */
+const JOIN_AVERAGE_BYTES = 1024
 
 export class Outbox {
   private pending: Array<Buffer> = []
@@ -76,7 +79,7 @@ export class Outbox {
     this.pendingBytes = 0
     if (batch.length === 1) {
       this.socket.write(batch[0]!)
-    } else if (bytes < JOIN_BELOW_BYTES) {
+    } else if (bytes <= JOIN_AVERAGE_BYTES * batch.length) {
       this.socket.write(Buffer.concat(batch, bytes))
     } else {
       this.socket.cork()
