@@ -112,7 +112,7 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
   }
 
   for (const address of options.tcp) {
-    yield* listen(`${address.host}:${address.port}`, (server) => server.listen(address.port, address.host, 25), (socket) => {
+    yield* listen(`${address.host}:${address.port}`, (server) => server.listen(address.port, address.host, LISTEN_BACKLOG), (socket) => {
       socket.setNoDelay(true)
       socket.setKeepAlive(true)
       accept(socket, `${socket.remoteAddress}:${socket.remotePort}`)
@@ -121,7 +121,7 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
   if (options.unixPath !== undefined) {
     const path = options.unixPath
     removeStale(path)
-    yield* listen(path, (server) => server.listen(path, 5), (socket) => accept(socket, path), () => {
+    yield* listen(path, (server) => server.listen(path, LISTEN_BACKLOG), (socket) => accept(socket, path), () => {
       chmodSync(path, 0o666)
     })
     yield* Effect.addFinalizer(() => Effect.sync(() => removeStale(path)))
@@ -165,6 +165,12 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
  * pause without being taken for a stuck one.
  */
 const SOCKET_HIGH_WATER_MARK = 1024 * 1024
+
+/**
+ * Pending connections the kernel queues for us. The reference uses 25 (TCP) and 5 (Unix), so a
+ * burst of clients connecting at once waits for SYN retransmissions; we accept as fast as they come.
+ */
+const LISTEN_BACKLOG = 511
 
 /** How often congested sessions are checked against {@link SLOW_READER_GRACE_MS}. */
 const STALL_CHECK_MS = 100

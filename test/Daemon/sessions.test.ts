@@ -275,4 +275,23 @@ describe("bad input ends only its own session (client-protocol §5.3, §12)", ()
     kill(sender)
     await sender.client.eof()
   }, 30_000)
+
+  it("the 998th connection gets REJECT_QUOTA at once; the others are unaffected", async () => {
+    const quota = await startDaemon({ name: "node1" })
+    const held: Array<RawClient> = []
+    try {
+      const peers = await Promise.all(Array.from({ length: 997 }, (_, i) => connectPeer({ port: quota.port }, `s${i}`)))
+      held.push(...peers.map((p) => p.client))
+      const refused = await RawClient.connect({ path: quota.unixPath })
+      expect((await refused.read(1))[0]).toBe(0xfd)
+      await refused.eof()
+      held.pop()!.close()
+      await sleep(200)
+      const p = await connectPeer({ port: quota.port }, "late")
+      await joinAndWait(p, "room")
+    } finally {
+      for (const c of held) c.close()
+      await quota.stop()
+    }
+  }, 30_000)
 })
