@@ -41,6 +41,7 @@ export interface RegularMembership {
   /** Every current member, in §6.7 order. */
   readonly members: ReadonlyArray<string>
   readonly groupId: GroupId
+  /** Each set: the members that came together from one previous configuration (§6.3). */
   readonly vsSets: ReadonlyArray<ReadonlyArray<string>>
   /** Which set holds the receiving daemon's members (or a local joiner's own set, §6.3). */
   readonly localVsSetIndex: number
@@ -136,17 +137,10 @@ export interface DataMessage {
   readonly data: Buffer
 }
 
-export interface MembershipMessage {
+/** A regular membership as the client receives it: the view, plus what `SP_receive` reports. */
+export interface MembershipMessage extends RegularMembership {
   readonly _tag: "Membership"
   readonly serviceType: number
-  readonly cause: MembershipCause
-  readonly group: string
-  readonly members: ReadonlyArray<string>
-  readonly groupId: GroupId
-  /** Each set: the members that came together from one previous configuration (§6.3). */
-  readonly vsSets: ReadonlyArray<ReadonlyArray<string>>
-  /** Index in `vsSets` of the set holding the receiving daemon's members. */
-  readonly localVsSetIndex: number
   /** The joiner/leaver/disconnected member (`SP_get_memb_info`); undefined for network. */
   readonly changedMember: string | undefined
   /** The receiver's own index in `members` (what `SP_receive` returns as `mess_type`), or −1. */
