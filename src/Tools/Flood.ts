@@ -13,7 +13,8 @@ export interface FloodOptions {
   /** `"4803"`, `"4803@host"` or a socket path. */
   readonly spreadName: string
   readonly privateName: string
-  readonly group: string
+  /** The group, or several: each message goes to all of them at once; a receiver joins all. */
+  readonly group: string | ReadonlyArray<string>
   /** Messages each sender sends. */
   readonly messages: number
   /** Payload size; stamps (and so latency and order checks) need at least 16. */
@@ -26,6 +27,11 @@ export interface FloodOptions {
   readonly senders: number
   /** Called now and then with the count of messages done. */
   readonly onProgress?: (done: number) => void
+  /**
+   * A receiver that got nothing for this long, once messages flowed, stops and counts the rest
+   * as lost (otherwise it waits for every expected message). Absent: wait for ever.
+   */
+  readonly idleSeconds?: number
 }
 
 export interface FloodReport {
@@ -104,10 +110,25 @@ const PROGRESS_EVERY = 1000
 
 type FloodError = ConnectError | SessionError | ReceiveError | Error
 
-const waitForOwnJoin = (client: SpreadClientService, group: string) =>
-  client.messages.pipe(
-    Stream.takeUntil((m) => m._tag === "Membership" && m.group === group && m.changedMember === client.privateGroup),
+const waitForOwnJoins = (client: SpreadClientService, groups: ReadonlyArray<string>) => {
+  const waiting = new Set(groups)
+  return client.messages.pipe(
+    Stream.takeUntil((m) => {
+      if (m._tag === "Membership" && m.changedMember === client.privateGroup) waiting.delete(m.group)
+      return waiting.size === 0
+    }),
     Stream.runDrain
+  )
+}
+
+/** How often the idle watchdog looks at the time of the last delivery. */
+const IDLE_CHECK_MILLIS = 100
+
+/** Completes once `idleMillis` passed since `lastActivity()` (0: nothing yet, keep waiting). */
+const idleWatchdog = (lastActivity: () => number, idleMillis: number): Effect.Effect<void> =>
+  Effect.sleep(IDLE_CHECK_MILLIS).pipe(
+    Effect.repeat({ until: () => lastActivity() > 0 && now() - lastActivity() > idleMillis }),
+    Effect.asVoid
   )
 
 /** Runs one flood and reports what it measured. */
@@ -119,9 +140,10 @@ export const flood = (o: FloodOptions): Effect.Effect<FloodReport, FloodError> =
     const tag = tagOf(client.privateGroup)
     const tally = new Tally(o.messages)
     const payload = Buffer.alloc(o.bytes, 0x61)
+    const groups = typeof o.group === "string" ? [o.group] : o.group
     if (receives) {
-      yield* client.join(o.group)
-      yield* waitForOwnJoin(client, o.group)
+      for (const group of groups) yield* client.join(group)
+      yield* waitForOwnJoins(client, groups)
     }
     let sent = 0
     let received = 0
@@ -129,20 +151,23 @@ export const flood = (o: FloodOptions): Effect.Effect<FloodReport, FloodError> =
       Effect.gen(function*() {
         while (sent < limit) {
           stamp(payload, sent, tag)
-          yield* client.multicast(o.service, o.group, 0, payload)
+          yield* client.multicast(o.service, groups, 0, payload)
           sent++
           if (o.mode === "send" && sent % PROGRESS_EVERY === 0) o.onProgress?.(sent)
         }
       })
 
     let started = now()
+    /** When the last message arrived (0: none yet); the end of a receiver's measurement. */
+    let lastActivity = 0
     if (o.mode === "send") {
       yield* sendUpTo(o.messages)
     } else {
       if (o.mode === "both") yield* sendUpTo(Math.min(o.window, o.messages))
       let first = true
       let counted = 0
-      yield* client.messages.pipe(
+      lastActivity = o.mode === "both" ? now() : 0
+      const receiving = client.messages.pipe(
         // Stop right after the last expected message (the predicate runs before the chunk's handler).
         Stream.takeUntil((m) => m._tag === "Data" && ++counted >= expected),
         Stream.runForEachArray((chunk) =>
@@ -157,12 +182,17 @@ export const flood = (o: FloodOptions): Effect.Effect<FloodReport, FloodError> =
               received++
               if (received % PROGRESS_EVERY === 0) o.onProgress?.(received)
             }
+            if (received > 0) lastActivity = now()
             if (o.mode === "both") yield* sendUpTo(Math.min(o.messages, received + o.window))
           })
         )
       )
+      yield* o.idleSeconds === undefined
+        ? receiving
+        : Effect.raceFirst(receiving, idleWatchdog(() => lastActivity, o.idleSeconds * 1000))
     }
-    const seconds = (now() - started) / 1000
+    // A receiver stopped by the idle limit measures up to its last message, not the idle wait.
+    const seconds = ((receives && received > 0 ? lastActivity : now()) - started) / 1000
     const done = o.mode === "send" ? sent : received
     const sorted = tally.latencies.sort((a, b) => a - b)
     return {
