@@ -40,9 +40,12 @@ export class Outbox {
     return this.pending.length
   }
 
-  /** Deliveries would wait: the socket has not drained what it was given. */
+  /**
+   * Deliveries wait: the socket has not drained what it was given. (What this turn queued is
+   * not congestion: it is written at the end of the turn.)
+   */
   get isCongested(): boolean {
-    return this.pending.length > 0 || this.socket.writableNeedDrain
+    return this.socket.writableNeedDrain
   }
 
   /** Queues one message; false if this made the session overflow. */

@@ -56,17 +56,28 @@ export class ByteQueue {
   }
 
   /**
-   * Joins the leading chunks so that the first holds at least `n` bytes from `head`. One `splice`
-   * instead of a `shift` per chunk: a message that arrived in many tiny reads (a hostile client can
-   * send one byte per segment) must cost linear, not quadratic, time.
+   * Makes the first chunk hold exactly the next `n` bytes, copying only those: the rest of the
+   * last chunk touched stays where it is (a message straddling two 64 KiB reads costs its own
+   * size, not the reads'). One `splice` for any number of chunks, so a message that arrived in
+   * many tiny reads (a hostile client can send one byte per segment) costs linear time.
    */
   private coalesce(n: number): void {
-    let have = this.chunks[0]!.length - this.head
-    let count = 1
-    while (have < n) have += this.chunks[count++]!.length
-    const parts = this.chunks.slice(0, count)
-    parts[0] = parts[0]!.subarray(this.head)
+    const joined = Buffer.allocUnsafe(n)
+    let copied = 0
+    let count = 0
+    let head = this.head
+    while (copied < n) {
+      const chunk = this.chunks[count]!
+      const take = Math.min(chunk.length - head, n - copied)
+      chunk.copy(joined, copied, head, head + take)
+      copied += take
+      if (head + take === chunk.length) {
+        count++
+        head = 0
+      } else head += take
+    }
+    if (head > 0) this.chunks[count] = this.chunks[count]!.subarray(head)
+    this.chunks.splice(0, count, joined)
     this.head = 0
-    this.chunks.splice(0, count, Buffer.concat(parts, have))
   }
 }
