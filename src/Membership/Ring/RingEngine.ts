@@ -1,0 +1,325 @@
+/**
+ * The sans-IO ring engine (daemon-protocol §3): `step(input) → outputs`. It owns the daemon's
+ * send queue, the timers, the self-hand-off (§6.11.1), the packet acceptance checks of §4.1 and
+ * §11.4, and dispatches to {@link Membership} (§6), which owns the rings' {@link Ordering} state
+ * (§5). Deterministic: no clock, socket or `Math.random` inside.
+ */
+import { DATA_FIXED_LENGTH } from "../../Protocol/Ring/DataPacket.js"
+import { encodeConfigMismatch } from "../../Protocol/Ring/ControlPackets.js"
+import { type CommonHeader, HEADER_LENGTH, type HeaderStamp, PROTOCOL_VERSION } from "../../Protocol/Ring/Header.js"
+import { decodeRingPacket } from "../../Protocol/Ring/index.js"
+import { ringIdEquals } from "../../Protocol/Ring/RingId.js"
+import { Counters, type SelfItem } from "./Env.js"
+import { Membership, type MembershipEnv } from "./Membership.js"
+import { classCodeOf, type Ordering } from "./Ordering.js"
+import { Prng } from "./Prng.js"
+import { checkRingConfig, maxFragmentLength, type RingConfig, type RingDaemon } from "./RingConfig.js"
+import { SendQueue } from "./SendQueue.js"
+import type { Channel, DeliveryClass, RingInput, RingOutput, TimerName } from "./Types.js"
+
+/**
+ * §5.11: beyond `SendQueueHighWater` the engine asks the driver to pause client reads; a driver
+ * that keeps submitting anyway (or internal messages of the group layer) may go this many times
+ * over before Submit is refused, so the queue stays bounded.
+ */
+export const SEND_QUEUE_HARD_FACTOR = 4
+
+/** §11.5: at most one CONFIG_MISMATCH notice per daemon per this many ms. */
+export const CONFIG_MISMATCH_INTERVAL = 10_000
+
+export type EngineState = "BOOT" | "OPERATIONAL" | "GATHER" | "COMMIT" | "RECOVERY" | "EXITED"
+
+export interface RingEngineOptions {
+  /** Emit `Trace(submit/send)` for every message (default true; the checker needs them). */
+  readonly traceSends?: boolean
+}
+
+export class RingEngine implements MembershipEnv {
+  readonly counters = new Counters()
+  readonly sendQueue: SendQueue
+  readonly traceSends: boolean
+  readonly stamp: HeaderStamp
+  readonly configuredIds: ReadonlyArray<number>
+  readonly membership: Membership
+  incarnation = 0
+  now = 0
+  prng: Prng = new Prng(0)
+  private booted = false
+  private exited = false
+
+  private out: Array<RingOutput> = []
+  private readonly byId = new Map<number, RingDaemon>()
+  /** §11.4 `maxInc[id]`. */
+  private readonly maxInc = new Map<number, number>()
+  private readonly timerGen = new Map<TimerName, number>()
+  private readonly armed = new Set<TimerName>()
+  /** §6.11.1: items handed to myself, one per `SelfHandoff` fire. */
+  private readonly selfQueue: Array<SelfItem> = []
+  private serial = 0
+  private paused = false
+  /** §11.6: when I last sent CONFIG_MISMATCH to each daemon. */
+  private readonly mismatchSent = new Map<number, number>()
+
+  constructor(readonly config: RingConfig, readonly myId: number, options: RingEngineOptions = {}) {
+    const errors = checkRingConfig(config)
+    if (errors.length > 0) throw new Error(`invalid ring configuration: ${errors.join("; ")}`)
+    for (const d of config.daemons) this.byId.set(d.id, d)
+    if (!this.byId.has(myId)) throw new Error(`daemon ${myId} is not configured`)
+    this.configuredIds = config.daemons.map((d) => d.id)
+    this.traceSends = options.traceSends ?? true
+    this.sendQueue = new SendQueue(maxFragmentLength(config), config.maxPacketSize - HEADER_LENGTH - DATA_FIXED_LENGTH)
+    this.stamp = { configHash: config.configHash, senderId: myId, senderIncarnation: 0, crc: config.crc }
+    this.membership = new Membership(this)
+  }
+
+  /** The state of §6.2 (BOOT before Init, EXITED after Shutdown). */
+  get state(): EngineState {
+    if (this.exited) return "EXITED"
+    if (!this.booted) return "BOOT"
+    return this.membership.state
+  }
+
+  /** My installed ring (undefined before Init). */
+  get ring(): Ordering | undefined {
+    return this.booted ? this.membership.ring : undefined
+  }
+
+  /** The members a `SendMulticast(RING)` reaches now (§3.2): the new ring during recovery. */
+  get ringMembers(): ReadonlyArray<number> {
+    return this.booted ? this.membership.currentRing.members : [this.myId]
+  }
+
+  rankOf(id: number): number {
+    return this.byId.get(id)?.rank ?? Number.MAX_SAFE_INTEGER
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Env
+
+  emit(o: RingOutput): void {
+    this.out.push(o)
+  }
+  setTimer(timer: TimerName, delay: number): void {
+    const g = (this.timerGen.get(timer) ?? 0) + 1
+    this.timerGen.set(timer, g)
+    this.armed.add(timer)
+    this.out.push({ _tag: "SetTimer", timer, delay, generation: g })
+  }
+  cancelTimer(timer: TimerName): void {
+    if (!this.armed.delete(timer)) return
+    this.timerGen.set(timer, (this.timerGen.get(timer) ?? 0) + 1)
+    this.out.push({ _tag: "CancelTimer", timer })
+  }
+  handOffToSelf(item: SelfItem): void {
+    this.selfQueue.push(item)
+    if (!this.armed.has("SelfHandoff")) this.setTimer("SelfHandoff", 0)
+  }
+  onQueueDrained(): void {
+    if (this.paused) {
+      this.paused = false
+      this.out.push({ _tag: "ResumeClientReads" })
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // step
+
+  step(input: RingInput): Array<RingOutput> {
+    this.out = []
+    if (this.exited) return this.out
+    this.now = input.now
+    if (!this.booted && input._tag !== "Init") {
+      if (input._tag === "Submit") this.submit(input.envelope, input.deliveryClass)
+      return this.out
+    }
+    switch (input._tag) {
+      case "Init":
+        if (!this.booted) {
+          this.booted = true
+          this.incarnation = input.incarnation
+          ;(this.stamp as { senderIncarnation: number }).senderIncarnation = input.incarnation
+          this.prng = new Prng(input.seed)
+          this.membership.boot(input.ringSeqFloor, input.fixedRing)
+        }
+        break
+      case "PacketReceived":
+        this.onPacket(input.bytes, input.source, input.channel)
+        break
+      case "TimerFired":
+        this.onTimer(input.timer, input.generation)
+        break
+      case "Submit":
+        this.submit(input.envelope, input.deliveryClass)
+        break
+      case "SetDeliveryGate":
+        if (this.membership.state === "OPERATIONAL") {
+          this.membership.ring.gate = input.gate
+          this.membership.ring.orderedWalk()
+        }
+        break
+      case "Shutdown":
+        this.membership.shutdown()
+        this.exited = true
+        this.out.push({ _tag: "Exit", code: 0 })
+        break
+    }
+    return this.out
+  }
+
+  private submit(envelope: Buffer, deliveryClass: DeliveryClass): void {
+    const q = this.sendQueue
+    if (envelope.length > this.config.maxMessageSize) {
+      this.out.push({ _tag: "SubmitRefused", reason: "message larger than MaxMessageSize", bytes: envelope.length })
+      return
+    }
+    if (q.length >= this.config.sendQueueHighWater * SEND_QUEUE_HARD_FACTOR) {
+      this.out.push({ _tag: "SubmitRefused", reason: "send queue full", bytes: envelope.length })
+      return
+    }
+    const wasEmpty = q.length === 0
+    this.serial++
+    q.push(this.serial, envelope, classCodeOf(deliveryClass))
+    if (this.traceSends) {
+      this.out.push({ _tag: "Trace", event: { type: "submit", msgSerial: this.serial, bytes: envelope.length, deliveryClass } })
+    }
+    if (!this.paused && q.length >= this.config.sendQueueHighWater) {
+      this.paused = true
+      this.out.push({ _tag: "PauseClientReads" })
+    }
+    if (wasEmpty && this.booted && this.membership.state === "OPERATIONAL") this.membership.ring.onQueueNonEmpty()
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // packets
+
+  /** §4.1 acceptance checks that need the configuration, and §11.4 stale incarnations. */
+  private accept(h: CommonHeader, source: string): boolean {
+    const c = this.counters
+    if (h.configHash !== this.config.configHash) {
+      c.wrongConfig++
+      this.noticeMismatch(h, source)
+      return false
+    }
+    if (h.senderId === this.myId) return (c.ownPacket++, false)
+    const d = this.byId.get(h.senderId)
+    if (d === undefined) return (c.notConfigured++, false)
+    if (d.address !== source) return (c.wrongSource++, false)
+    const known = this.maxInc.get(h.senderId) ?? 0
+    if (h.senderIncarnation < known) return (c.staleIncarnation++, false)
+    if (h.senderIncarnation > known) {
+      this.maxInc.set(h.senderId, h.senderIncarnation)
+      if (known !== 0) this.membership.onNewerIncarnation({ id: h.senderId, incarnation: h.senderIncarnation })
+      else {
+        const inRing = this.membership.ring.incarnationOf(h.senderId)
+        if (inRing !== undefined && inRing < h.senderIncarnation) {
+          this.membership.onNewerIncarnation({ id: h.senderId, incarnation: h.senderIncarnation })
+        }
+      }
+    }
+    return true
+  }
+
+  /** §11.6: tell a configured daemon (rate-limited) that our configurations differ. */
+  private noticeMismatch(h: CommonHeader, source: string): void {
+    const d = this.byId.get(h.senderId)
+    if (d === undefined || d.id === this.myId || d.address !== source || h.type === 0x14) return
+    const last = this.mismatchSent.get(d.id)
+    if (last !== undefined && this.now - last < CONFIG_MISMATCH_INTERVAL) return
+    this.mismatchSent.set(d.id, this.now)
+    this.out.push({ _tag: "SendUnicast", to: d.id, channel: "DATA", bytes: encodeConfigMismatch(this.stamp, this.config.configHash, PROTOCOL_VERSION) })
+  }
+
+  private onPacket(bytes: Buffer, source: string, channel: Channel): void {
+    const r = decodeRingPacket(bytes)
+    if (!r.ok) {
+      if (r.reason === "version") this.counters.wrongVersion++
+      else this.counters.malformed++
+      return
+    }
+    const h = r.header
+    if (!this.accept(h, source)) return
+    const m = this.membership
+    m.reach.heard(h.senderId, channel, this.now) // §6.5
+    const q = { id: h.senderId, incarnation: h.senderIncarnation }
+    const body = r.body
+    switch (body._tag) {
+      case "DATA":
+        // Decision (§11.4): the originator's incarnation is checked against the ring's member
+        // list (Ordering), not against maxInc: recovery must still exchange old-ring packets of
+        // a crashed incarnation (§6.7) after its successor has been heard from.
+        m.onData(h, body.data, bytes)
+        return
+      case "TOKEN": {
+        const t = body.token
+        const mine = m.state === "RECOVERY" ? m.currentRing.ringId : m.ring.ringId
+        if (ringIdEquals(t.ringId, mine)) m.onToken(h.senderId, t, false)
+        else {
+          this.counters.tokensDropped++
+          m.onForeignToken(q, t)
+        }
+        return
+      }
+      case "TOKEN_REQUEST":
+        if (m.state === "OPERATIONAL" && m.ring.isLeader && ringIdEquals(body.ringId, m.ring.ringId)) m.ring.onTokenRequest()
+        return
+      case "JOIN":
+        m.onJoin(h, body.join)
+        return
+      case "COMMIT":
+        m.onCommit(body.commit)
+        return
+      case "PROBE":
+        m.onProbe(q, body.ringId)
+        return
+      case "LEAVE":
+        m.onLeave(q, body.ringId)
+        return
+      case "CONFIG_MISMATCH":
+        // §11.6: the peer's operator is told; ours only counts it.
+        this.counters.wrongConfig++
+        return
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // timers
+
+  private onTimer(timer: TimerName, generation: number): void {
+    if (!this.armed.has(timer) || this.timerGen.get(timer) !== generation) return
+    this.armed.delete(timer)
+    const m = this.membership
+    switch (timer) {
+      case "SelfHandoff": {
+        const item = this.selfQueue.shift()
+        if (this.selfQueue.length > 0) this.setTimer("SelfHandoff", 0)
+        if (item === undefined) return
+        if (item._tag === "TOKEN") m.onToken(this.myId, item.token, true)
+        else m.onCommit(item.commit)
+        return
+      }
+      case "TokenRetransmit":
+        if (m.state === "OPERATIONAL") m.ring.onTokenRetransmitTimer()
+        else if (m.state === "RECOVERY" && m.currentRing.hasSavedToken) m.currentRing.onTokenRetransmitTimer()
+        else m.onCommitRetransmitTimer()
+        return
+      case "TokenHold":
+        if (m.state === "OPERATIONAL") m.ring.release(false)
+        return
+      case "TokenLoss":
+        m.onTokenLoss()
+        return
+      case "Join":
+        m.onJoinTimer()
+        return
+      case "Consensus":
+        m.onConsensusTimer()
+        return
+      case "Commit":
+        m.onCommitTimer()
+        return
+      case "Probe":
+        m.onProbeTimer()
+        return
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Inputs and outputs of the sans-IO ring engine (daemon-protocol §3), restricted to what the
+ * ring layer needs; sessions and groups live in the layer above (§8).
+ */
+import type { RingId } from "../../Protocol/Ring/RingId.js"
+
+/** §5.8 delivery classes. UNRELIABLE/RELIABLE → RELIABLE; FIFO/CAUSAL/AGREED → ORDERED; SAFE. */
+export type DeliveryClass = "RELIABLE" | "ORDERED" | "SAFE"
+
+export type ConfigKind = "REG" | "TRANS"
+
+/** §2.3: a configuration id. Regular ids have even seqs, transitional ids odd ones. */
+export interface ConfigurationId {
+  readonly kind: ConfigKind
+  readonly seq: number
+  readonly rep: number
+}
+
+export type Channel = "DATA" | "TOKEN"
+
+/** §5.8 delivery gate; the group layer chooses between these two (§8.6). */
+export type DeliveryGate = "OPEN" | "ORDERED_ONLY"
+
+/** Timer names (§6.16, §6.11.1). One instance per name. */
+export type TimerName =
+  | "TokenLoss"
+  | "TokenRetransmit"
+  | "TokenHold"
+  | "SelfHandoff"
+  | "Join"
+  | "Consensus"
+  | "Commit"
+  | "Probe"
+
+export type RingInput =
+  | {
+    readonly _tag: "Init"
+    readonly now: number
+    /** §2.2 */
+    readonly incarnation: number
+    /** §6.10.1: the persisted ring seq (or wall-clock ms). */
+    readonly ringSeqFloor: number
+    /** PRNG seed (§3): all randomness of the engine comes from it. */
+    readonly seed: number
+    /**
+     * Start in an already formed ring (ordering tests and benchmarks): every listed daemon is
+     * given the same list and starts directly OPERATIONAL in ring
+     * `(smallest even > ringSeqFloor, lowest-rank member)`; membership (§6) then runs as usual.
+     * Absent (the normal case): boot alone (§6.11) and merge with whoever answers.
+     */
+    readonly fixedRing?: ReadonlyArray<{ readonly id: number; readonly incarnation: number }>
+  }
+  | {
+    readonly _tag: "PacketReceived"
+    readonly now: number
+    readonly channel: Channel
+    /** Source IP, port stripped (§4.1 compares IPs only). */
+    readonly source: string
+    readonly bytes: Buffer
+  }
+  | { readonly _tag: "TimerFired"; readonly now: number; readonly timer: TimerName; readonly generation: number }
+  | {
+    readonly _tag: "Submit"
+    readonly now: number
+    /** The §4.4 message envelope; opaque to the ring except for fragmentation. */
+    readonly envelope: Buffer
+    readonly deliveryClass: DeliveryClass
+  }
+  | { readonly _tag: "SetDeliveryGate"; readonly now: number; readonly gate: DeliveryGate }
+  | { readonly _tag: "Shutdown"; readonly now: number }
+
+/**
+ * A message's position in the total order: `(ring seq, seq of its last fragment, chunk index of
+ * that fragment in its packet)`. Decision: evs-properties §1.2 defines `ord` as the first two;
+ * with packing (§4.3) several messages share a packet, so the chunk index is needed to make
+ * `ord` unique (D6.1).
+ */
+export interface Ord {
+  readonly ringSeq: number
+  readonly seq: number
+  readonly index: number
+}
+
+export type TraceEvent =
+  | { readonly type: "submit"; readonly msgSerial: number; readonly bytes: number; readonly deliveryClass: DeliveryClass }
+  /** evs-properties §1.2 `send(m, c, ord)`: the last fragment of my message got its seq. */
+  | { readonly type: "send"; readonly msgSerial: number; readonly configId: ConfigurationId; readonly ord: Ord }
+  | { readonly type: "tokenLoss"; readonly ringId: RingId }
+  | { readonly type: "invariant"; readonly what: string }
+
+export type RingOutput =
+  | { readonly _tag: "SendUnicast"; readonly to: number; readonly channel: Channel; readonly bytes: Buffer }
+  | { readonly _tag: "SendMulticast"; readonly scope: "RING" | "CONFIGURED"; readonly channel: Channel; readonly bytes: Buffer }
+  | { readonly _tag: "SetTimer"; readonly timer: TimerName; readonly delay: number; readonly generation: number }
+  | { readonly _tag: "CancelTimer"; readonly timer: TimerName }
+  | {
+    readonly _tag: "Deliver"
+    readonly originatorId: number
+    readonly originatorIncarnation: number
+    /** §2.4 wire serial (low 32 bits of the originator's counter). */
+    readonly msgSerial: number
+    /** The envelope bytes exactly as submitted. May be a view into a received datagram. */
+    readonly envelope: Buffer
+    readonly deliveryClass: DeliveryClass
+    /** The configuration the message is delivered in (§7). */
+    readonly configId: ConfigurationId
+    readonly ord: Ord
+  }
+  | {
+    readonly _tag: "Install"
+    readonly kind: ConfigKind
+    readonly configId: ConfigurationId
+    /** Member daemon ids in rank order. */
+    readonly members: ReadonlyArray<number>
+    /** Their incarnations, same order (§2.2: a member is a process `(id, incarnation)`). */
+    readonly incarnations: ReadonlyArray<number>
+  }
+  | { readonly _tag: "PersistRingSeq"; readonly seq: number }
+  | { readonly _tag: "PauseClientReads" }
+  | { readonly _tag: "ResumeClientReads" }
+  | { readonly _tag: "ReadPriority"; readonly priority: "DATA_FIRST" | "TOKEN_FIRST" }
+  /** A Submit the engine could not accept (too large, queue hard limit, shutting down). */
+  | { readonly _tag: "SubmitRefused"; readonly reason: string; readonly bytes: number }
+  | { readonly _tag: "Trace"; readonly event: TraceEvent }
+  | { readonly _tag: "Exit"; readonly code: number }
