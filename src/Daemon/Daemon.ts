@@ -70,8 +70,7 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
     for (const s of dirty) {
       if (s.outbox.overflowed && !s.session.isClosed) cutOff(s, `${s.outbox.queuedMessages} messages queued`)
     }
-    const now = Date.now()
-    for (const s of dirty) s.flush(now)
+    for (const s of dirty) s.flush()
     dirty.clear()
   }
   const markDirty = (s: SessionSocket): void => {
@@ -132,10 +131,8 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
       setInterval(() => {
         const now = Date.now()
         for (const s of connections.values()) {
-          const since = s.outbox.congestedSince
-          if (since !== undefined && now - since > SLOW_READER_GRACE_MS && !s.session.isClosed) {
-            cutOff(s, `no progress for ${now - since} ms`)
-          }
+          const stalled = s.outbox.stalledFor(now)
+          if (stalled > SLOW_READER_GRACE_MS && !s.session.isClosed) cutOff(s, `no progress for ${stalled} ms`)
         }
       }, STALL_CHECK_MS)
     ),

@@ -14,8 +14,9 @@ export interface OutboxLimits {
 }
 
 /**
- * How long a session may stay congested (deliveries waiting for its socket to drain) before it
- * is taken for a stuck reader and cut off. Its senders are held back meanwhile (see Daemon.ts).
+ * How long a congested session (deliveries waiting for its socket to drain) may go without its
+ * backlog shrinking at all before it is taken for a stuck reader and cut off. Its senders are
+ * held back meanwhile (SessionSocket.deliver).
  */
 export const SLOW_READER_GRACE_MS = 2_000
 
@@ -31,8 +32,9 @@ export class Outbox {
   private closed = false
   /** The limit was exceeded; the owner kills the session at the end of this turn. */
   overflowed = false
-  /** When deliveries started waiting for a drain (undefined while none wait). */
-  congestedSince: number | undefined = undefined
+  /** The backlog at the last stall check, and when it last shrank. */
+  private lastBacklog = 0
+  private progressAt = 0
 
   constructor(private readonly socket: Socket, private readonly limits: OutboxLimits) {}
 
@@ -51,7 +53,10 @@ export class Outbox {
   /** Queues one message; false if this made the session overflow. */
   enqueue(bytes: Buffer): boolean {
     if (this.closed || this.overflowed) return !this.overflowed
-    if (this.pending.length >= this.limits.maxMessages || this.pendingBytes + bytes.length > this.limits.maxBytes) {
+    // Only messages waiting for a drain count: what this turn queued on an uncongested socket is
+    // written at the end of the turn whatever its size.
+    const waiting = this.socket.writableNeedDrain
+    if (waiting && (this.pending.length >= this.limits.maxMessages || this.pendingBytes + bytes.length > this.limits.maxBytes)) {
       this.overflowed = true
       return false
     }
@@ -64,15 +69,25 @@ export class Outbox {
    * Hands everything queued to the socket unless it is still draining ('drain' calls again).
    * Returns true when the socket has taken everything without congestion.
    */
-  flush(now: number): boolean {
+  flush(): boolean {
     if (this.closed) return true
     if (this.pending.length > 0 && !this.socket.writableNeedDrain) this.write()
-    if (this.socket.writableNeedDrain) {
-      this.congestedSince ??= now
-      return false
+    return !this.socket.writableNeedDrain
+  }
+
+  /**
+   * How long this session has been congested without its backlog shrinking (0 when it is not
+   * congested). A reader that reads, however slowly, keeps resetting it.
+   */
+  stalledFor(now: number): number {
+    if (!this.isCongested) {
+      this.lastBacklog = 0
+      return 0
     }
-    this.congestedSince = undefined
-    return true
+    const backlog = this.socket.writableLength + this.pendingBytes
+    if (this.lastBacklog === 0 || backlog < this.lastBacklog) this.progressAt = now
+    this.lastBacklog = backlog
+    return now - this.progressAt
   }
 
   private write(): void {

@@ -60,7 +60,7 @@ export class SessionSocket {
       this.session.end("connection closed")
       hooks.closed(this)
     })
-    socket.on("drain", () => this.flush(Date.now()))
+    socket.on("drain", () => this.flush())
     this.handshakeTimer = setTimeout(() => this.session.end("handshake timed out"), HANDSHAKE_TIMEOUT_MS)
   }
 
@@ -78,8 +78,8 @@ export class SessionSocket {
   }
 
   /** Writes what is queued; once nothing waits any more, lets the held senders read again. */
-  flush(now: number): void {
-    if (this.outbox.flush(now)) this.releaseHeld()
+  flush(): void {
+    if (this.outbox.flush()) this.releaseHeld()
   }
 
   private holdBack(sender: SessionSocket): void {
