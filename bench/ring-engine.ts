@@ -4,12 +4,11 @@
  * Measures messages delivered per second (per daemon) in wall-clock time, i.e. the CPU cost of
  * the engines' own work: encoding, CRC, decoding, ordering, delivery. No sockets, no Effect.
  *
- * Run: npx tsc --target es2023 --module nodenext --moduleResolution nodenext --types node \
- *        --strict --skipLibCheck --outDir node_modules/.cache/ring-bench bench/ring-engine.ts && node node_modules/.cache/ring-bench/bench/ring-engine.js
+ * Run: `npm run bench` (after the client floods), or `npm run build && node bench/ring-engine.ts`.
  */
-import { makeRingConfig } from "../src/Membership/Ring/RingConfig.js"
-import { RingEngine } from "../src/Membership/Ring/RingEngine.js"
-import type { RingOutput } from "../src/Membership/Ring/Types.js"
+import { makeRingConfig } from "../dist/Membership/Ring/RingConfig.js"
+import { RingEngine } from "../dist/Membership/Ring/RingEngine.js"
+import type { RingOutput } from "../dist/Membership/Ring/Types.js"
 
 interface Result {
   readonly daemons: number
