@@ -30,7 +30,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const startDaemon = async (): Promise<{ readonly port: number; readonly child: ChildProcess }> => {
   const port = await freePort()
-  const child = spawn(process.execPath, [MAIN, "-p", String(port), "-n", "bench", "--log-level", "Warn"], { stdio: "inherit" })
+  const child = spawn(process.execPath, ["--initial-old-space-size=64", MAIN, "-p", String(port), "-n", "bench", "--log-level", "Warn"], { stdio: "inherit" })
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
       const s = createConnection({ port, host: "127.0.0.1" })
