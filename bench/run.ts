@@ -14,6 +14,8 @@ import type { FloodOptions, FloodReport } from "../dist/Tools/Flood.js"
 
 const MAIN = fileURLToPath(new URL("../dist/Daemon/main.js", import.meta.url))
 const WORKER = fileURLToPath(new URL("./floodWorker.ts", import.meta.url))
+/** As the daemon's bin runs (src/Daemon/main.ts); the flooding clients get the same heap. */
+const V8_HEAP = "--initial-old-space-size=64"
 const MESSAGES = Number(process.argv[2] ?? 100_000)
 const SIZES = (process.env.BENCH_SIZES ?? "100,1000,10000").split(",").map(Number)
 
@@ -30,7 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const startDaemon = async (): Promise<{ readonly port: number; readonly child: ChildProcess }> => {
   const port = await freePort()
-  const child = spawn(process.execPath, ["--initial-old-space-size=64", MAIN, "-p", String(port), "-n", "bench", "--log-level", "Warn"], { stdio: "inherit" })
+  const child = spawn(process.execPath, [V8_HEAP, MAIN, "-p", String(port), "-n", "bench", "--log-level", "Warn"], { stdio: "inherit" })
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
       const s = createConnection({ port, host: "127.0.0.1" })
@@ -50,7 +52,7 @@ const peakRss = (pid: number): number => {
 
 const worker = (options: FloodOptions): Promise<FloodReport> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, JSON.stringify(options)], { stdio: ["ignore", "pipe", "inherit"] })
+    const child = spawn(process.execPath, [V8_HEAP, WORKER, JSON.stringify(options)], { stdio: ["ignore", "pipe", "inherit"] })
     let out = ""
     child.stdout.on("data", (d: Buffer) => (out += d.toString()))
     child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as FloodReport) : reject(new Error(`flood worker exited ${code}`))))
