@@ -55,9 +55,19 @@ export class DaemonCore {
   constructor(private readonly init: CoreInit, private readonly sink: CoreSink) {
     this.prng = new Prng(init.seed)
     this.regular = { kind: "REG", seq: nextRingSeq(init.ringSeqFloor), rep: init.daemonId }
-    this.groups = new GroupTable(this.regular, () => 0, {
-      send: (member, bytes) => sink.deliver((member as Session).id, bytes)
-    })
+    // A ring of one: no state exchange ever runs, so the exchange outputs have nothing to do
+    // (daemon-protocol §8.6 first row: boot installs R and opens the gate).
+    this.groups = new GroupTable(
+      { myDaemonId: init.daemonId, rankOf: (id) => (id === init.daemonId ? 0 : undefined) },
+      {
+        send: (member, bytes) => sink.deliver((member as Session).id, bytes),
+        submitGroupsState: () => {},
+        pauseClients: () => {},
+        resumeClients: () => {},
+        groupsStateRejected: () => {}
+      }
+    )
+    this.groups.installRegular(this.regular, [init.daemonId])
   }
 
   get daemonName(): string {
