@@ -25,7 +25,8 @@ import {
   HEADER_LENGTH,
   ProtocolError,
   readHeader,
-  type Version
+  type Version,
+  writeBatch
 } from "../Protocol/index.js"
 import {
   type ConnectError,
@@ -243,12 +244,12 @@ export class Session {
   }
 
   private flush(): void {
-    const n = this.batch.length
-    if (n === 0) return
-    const bytes = n === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchBytes)
+    if (this.batch.length === 0) return
+    const batch = this.batch
+    const bytes = this.batchBytes
     this.batch = []
     this.batchBytes = 0
-    if (this.state._tag === "Open") this.socket.write(bytes)
+    if (this.state._tag === "Open") writeBatch(this.socket, batch, bytes)
   }
 
   // -------------------------------------------------------------------------------------------

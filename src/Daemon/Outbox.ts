@@ -5,6 +5,7 @@
  * so is one that stays congested for {@link SLOW_READER_GRACE_MS}.
  */
 import type { Socket } from "node:net"
+import { writeBatch } from "../Protocol/index.js"
 
 export interface OutboxLimits {
   /** `MaxSessionMessages`, default 1000. */
@@ -19,12 +20,6 @@ export interface OutboxLimits {
  * held back meanwhile (SessionSocket.deliver).
  */
 export const SLOW_READER_GRACE_MS = 2_000
-
-/**
- * Batches of messages averaging at most this size are joined into one buffer (one copy is
- * cheaper than a write request per small message); larger ones go out as one vectored write.
- */
-const JOIN_AVERAGE_BYTES = 1024
 
 export class Outbox {
   private pending: Array<Buffer> = []
@@ -95,15 +90,7 @@ export class Outbox {
     const bytes = this.pendingBytes
     this.pending = []
     this.pendingBytes = 0
-    if (batch.length === 1) {
-      this.socket.write(batch[0]!)
-    } else if (bytes <= JOIN_AVERAGE_BYTES * batch.length) {
-      this.socket.write(Buffer.concat(batch, bytes))
-    } else {
-      this.socket.cork()
-      for (const b of batch) this.socket.write(b)
-      this.socket.uncork()
-    }
+    writeBatch(this.socket, batch, bytes)
   }
 
   /** Drops whatever is still queued (client-protocol §8.7: a killed session's output is discarded). */

@@ -1,4 +1,5 @@
 /** The Spread client ↔ daemon wire protocol (client-protocol.md): pure codecs over Buffers. */
+export * from "./BatchWrite.js"
 export * from "./ByteQueue.js"
 export * from "./Bytes.js"
 export * from "./ClientMessage.js"
