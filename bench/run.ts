@@ -14,6 +14,7 @@ import type { FloodOptions, FloodReport } from "../dist/Tools/Flood.js"
 
 const MAIN = fileURLToPath(new URL("../dist/Daemon/main.js", import.meta.url))
 const WORKER = fileURLToPath(new URL("./floodWorker.ts", import.meta.url))
+const MINIMAL = fileURLToPath(new URL("./minimalClient.ts", import.meta.url))
 /** As the daemon's bin runs (src/Daemon/main.ts); the flooding clients get the same heap. */
 const V8_HEAP = "--initial-old-space-size=64"
 const MESSAGES = Number(process.argv[2] ?? 100_000)
@@ -101,5 +102,25 @@ for (const bytes of SIZES) {
           `${fmt(r.latencyP50, 2)} | ${fmt(r.latencyP99, 2)} | ${r.lost} | ${fmt(row.rssMb, 0)} |`
       )
     }
+  }
+}
+
+// The daemon's own capacity: the same one-process flood with a minimal client (bench/minimalClient.ts).
+console.log(`\n| payload | transport | minimal client, one process: msgs/s | MB/s |`)
+console.log(`|---|---|---|---|`)
+for (const bytes of SIZES) {
+  for (const transport of ["unix", "tcp"] as const) {
+    const daemon = await startDaemon()
+    const spreadName = transport === "unix" ? String(daemon.port) : `${daemon.port}@127.0.0.1`
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [V8_HEAP, MINIMAL, spreadName, String(bytes), String(MESSAGES)], { stdio: ["ignore", "pipe", "inherit"] })
+      let text = ""
+      child.stdout.on("data", (d: Buffer) => (text += d.toString()))
+      child.once("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`minimal client exited ${code}`))))
+    })
+    const r = JSON.parse(out) as { readonly messagesPerSecond: number; readonly megabytesPerSecond: number }
+    console.log(`| ${bytes} B | ${transport} | ${fmt(r.messagesPerSecond)} | ${fmt(r.megabytesPerSecond, 1)} |`)
+    daemon.child.kill("SIGTERM")
+    await new Promise((r) => daemon.child.once("exit", r))
   }
 }
