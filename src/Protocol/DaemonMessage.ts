@@ -126,15 +126,20 @@ export const encodeRejectMessage = (
 // ---------------------------------------------------------------------------------------------
 // Decoder (client side, §7).
 
-export interface DataMessage {
-  readonly _tag: "Data"
-  /** Flag-cleared type: service bits, `SELF_DISCARD` and whatever else the sender set. */
+/** What `SP_receive` reports for a data message or a reject of one (§7.2). */
+interface Multicast {
   readonly serviceType: number
   readonly sender: string
   readonly groups: ReadonlyArray<string>
   readonly messType: number
   readonly endianMismatch: boolean
   readonly data: Buffer
+}
+
+export interface DataMessage extends Multicast {
+  readonly _tag: "Data"
+  /** Flag-cleared type: service bits, `SELF_DISCARD` and whatever else the sender set. */
+  readonly serviceType: number
 }
 
 /** A regular membership as the client receives it: the view, plus what `SP_receive` reports. */
@@ -161,15 +166,10 @@ export interface SelfLeaveMessage {
   readonly group: string
 }
 
-export interface RejectMessage {
+export interface RejectMessage extends Multicast {
   readonly _tag: "Reject"
   /** `old_type | REJECT_MESS`, flag cleared (§7.1 step 10). */
   readonly serviceType: number
-  readonly sender: string
-  readonly groups: ReadonlyArray<string>
-  readonly messType: number
-  readonly endianMismatch: boolean
-  readonly data: Buffer
 }
 
 export type DaemonMessage = DataMessage | MembershipMessage | TransitionMessage | SelfLeaveMessage | RejectMessage
