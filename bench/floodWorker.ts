@@ -5,6 +5,8 @@
 import { Effect } from "effect"
 import { flood, type FloodOptions } from "../dist/Tools/Flood.js"
 
+// As spflooder (src/Tools/spflooder.ts): 1 MiB buffer slabs for the encoded messages.
+Buffer.poolSize = 1024 * 1024
 const options = JSON.parse(process.argv[2] ?? "{}") as FloodOptions
 const report = await Effect.runPromise(flood(options))
 console.log(JSON.stringify(report))

@@ -21,6 +21,13 @@ import { type DaemonFlags, parseFlags, USAGE } from "./Cli.js"
 import { SpreadDaemon } from "./Daemon.js"
 import { checkConfig, daemonOptions } from "./Options.js"
 
+/**
+ * Node carves `Buffer.allocUnsafe` allocations below half the pool size from a shared slab; with
+ * the default 8 KiB pool every batch of deliveries (often tens of KiB) is an ArrayBuffer of its
+ * own, and their churn drives the garbage collector. 1 MiB slabs serve them instead.
+ */
+Buffer.poolSize = 1024 * 1024
+
 const run = (flags: DaemonFlags) =>
   Effect.gen(function*() {
     const startup = yield* daemonOptions(flags)

@@ -8,5 +8,9 @@
 import { enableCompileCache } from "node:module"
 
 enableCompileCache()
+// Each encoded message is an allocation of its size: with Node's default 8 KiB pool, every
+// message of 4 KiB or more gets an ArrayBuffer of its own; 1 MiB slabs keep a flood of large
+// messages from being paced by the garbage collector.
+Buffer.poolSize = 1024 * 1024
 const { main } = await import("./FlooderCli.js")
 main()
