@@ -242,7 +242,7 @@ export class Membership {
     }
   }
 
-  /** §6.4 J1–J4 (J5 is not implemented: no reachability sets yet). */
+  /** §6.4 J1–J5 (J5 and quarantine through {@link Reachability}, R4). */
   private applyJoin(q: ProcId, j: Join): void {
     const sets = this.sets
     if (sets.isFailed(q) || sets.isStale(q)) return // J1
