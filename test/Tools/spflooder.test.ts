@@ -3,20 +3,16 @@
  * receiver with two senders (`-ro`, `-wo` as Spread spells them), loss detection, usage errors
  * and the progress bar on a pseudo-terminal. Needs `npm run build` first.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import type { FloodReport } from "../../src/Tools/Flood.js"
-import { type RunningDaemon, startDaemon } from "../support/daemon.js"
+import { type RunningDaemon, withDaemon } from "../support/daemon.js"
 import { runTool, startTool, waitForMember } from "./tools.js"
 
 let daemon: RunningDaemon
 let unix = ""
-
-beforeAll(async () => {
-  daemon = await startDaemon({ name: "node1" })
-  unix = String(daemon.port)
-})
-afterAll(async () => {
-  await daemon.stop()
+withDaemon((d) => {
+  daemon = d
+  unix = String(d.port)
 })
 
 describe.concurrent("spflooder", () => {

@@ -2,19 +2,15 @@
  * `sptuser` against a real daemon: messages print as they arrive without `r`, from a pipe and on
  * a pseudo-terminal while a line is half typed. Needs `npm run build` first.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { type RunningDaemon, startDaemon } from "../support/daemon.js"
+import { describe, expect, it } from "@effect/vitest"
+import { type RunningDaemon, withDaemon } from "../support/daemon.js"
 import { sendAs, startTool } from "./tools.js"
 
 let daemon: RunningDaemon
 let unix = ""
-
-beforeAll(async () => {
-  daemon = await startDaemon({ name: "node1" })
-  unix = String(daemon.port)
-})
-afterAll(async () => {
-  await daemon.stop()
+withDaemon((d) => {
+  daemon = d
+  unix = String(d.port)
 })
 
 describe.concurrent("sptuser", () => {

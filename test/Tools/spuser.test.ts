@@ -3,21 +3,15 @@
  * errors), `-r`, a session on a pseudo-terminal, and the daemon going away.
  * Needs `npm run build` first (`npm test` does it).
  */
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { type RunningDaemon, startDaemon } from "../support/daemon.js"
+import { describe, expect, it } from "@effect/vitest"
+import { startDaemon, withDaemon } from "../support/daemon.js"
 import { runTool, sendAs, startTool } from "./tools.js"
 
-let daemon: RunningDaemon
 let unix = ""
 let tcp = ""
-
-beforeAll(async () => {
-  daemon = await startDaemon({ name: "node1" })
-  unix = String(daemon.port)
-  tcp = `${daemon.port}@127.0.0.1`
-})
-afterAll(async () => {
-  await daemon.stop()
+withDaemon((d) => {
+  unix = String(d.port)
+  tcp = `${d.port}@127.0.0.1`
 })
 
 describe.concurrent("spuser", () => {

@@ -8,6 +8,7 @@ import { createConnection, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll } from "vitest"
 
 export const MAIN = fileURLToPath(new URL("../../dist/Daemon/main.js", import.meta.url))
 
@@ -86,4 +87,19 @@ export const startDaemon = async (options: {
       return exited
     }
   }
+}
+
+/**
+ * One daemon (`node1`, zero-config) for all the tests of a file: started before them, stopped
+ * after; `ready` receives it once it accepts clients.
+ */
+export const withDaemon = (ready: (daemon: RunningDaemon) => void): void => {
+  let daemon: RunningDaemon | undefined
+  beforeAll(async () => {
+    daemon = await startDaemon({ name: "node1" })
+    ready(daemon)
+  })
+  afterAll(async () => {
+    await daemon?.stop()
+  })
 }
