@@ -229,17 +229,11 @@ const runCommand = (
         return "continue"
       }
       case "EnableAsync":
-        if (threaded) yield* notThreaded
-        else {
-          state.asyncPrint = true
-          yield* print("received messages now print as they arrive")
-        }
-        return "continue"
       case "DisableAsync":
         if (threaded) yield* notThreaded
         else {
-          state.asyncPrint = false
-          yield* print("received messages now wait for r")
+          state.asyncPrint = command._tag === "EnableAsync"
+          yield* print(state.asyncPrint ? "received messages now print as they arrive" : "received messages now wait for r")
         }
         return "continue"
       case "Help":
