@@ -12,7 +12,7 @@
 import { parsePrivateGroup, privateGroupOf } from "../Protocol/index.js"
 import { type ConfigurationId, nextRingSeq } from "./ConfigurationId.js"
 import { GroupTable, type LocalMember } from "./Groups.js"
-import { Prng } from "./Prng.js"
+import { Prng } from "./Ring/Prng.js"
 
 export interface CoreSink {
   /** Queue one whole client message for a session. */
@@ -100,7 +100,7 @@ export class DaemonCore {
 
   private inventName(sessionId: number): string {
     for (;;) {
-      const name = `r${this.prng.nextInt(INVENTED_NAME_RANGE)}-${sessionId}`.slice(0, INVENTED_NAME_LENGTH)
+      const name = `r${this.prng.int(INVENTED_NAME_RANGE)}-${sessionId}`.slice(0, INVENTED_NAME_LENGTH)
       if (!this.byName.has(name)) return name
     }
   }
