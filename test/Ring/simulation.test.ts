@@ -9,9 +9,9 @@ import { ALL, mixedSize, scenario } from "./Scenarios.js"
 import { Sim } from "./Sim.js"
 
 describe("ordering engine in simulation (fixed membership)", () => {
-  it("300 seeds, 3–9 daemons, loss/dup/reorder/delay, AR on and off: D1 D3 D6 D7 D8 and liveness hold", () => {
+  it("550 seeds, 3–9 daemons, loss/dup/reorder/delay, AR on and off: D1 D3 D6 D7 D8 and liveness hold", () => {
     const failures: Array<string> = []
-    for (let seed = 1; seed <= 300; seed++) {
+    for (let seed = 1; seed <= 550; seed++) {
       const sim = new Sim(scenario(seed)).run()
       const v = checkRun(sim, 3)
       if (v.length > 0) failures.push(`seed ${seed} (${sim.ids.length} daemons): ${JSON.stringify(v)}`)
