@@ -30,11 +30,11 @@ describe("membership in simulation (§6)", () => {
     expect(installs.map((e) => e.type === "install" && e.configId.kind)).toEqual(["REG"])
   })
 
-  it("150 seeds: 2–9 daemons boot alone within 500 ms and merge into one ring; EVS holds", () => {
+  it("150 seeds: 2–9 daemons boot alone within 500 ms and merge into one ring; EVS holds", { timeout: 120_000 }, () => {
     expect(failuresOf(range(1, 150), (seed) => new Sim(membershipScenario(seed, false)))).toEqual([])
   })
 
-  it("150 seeds: partitions, crashes and restarts (new incarnations), then a drain; EVS holds and all end in one ring", () => {
+  it("150 seeds: partitions, crashes and restarts (new incarnations), then a drain; EVS holds and all end in one ring", { timeout: 120_000 }, () => {
     expect(failuresOf(range(1, 150), (seed) => new Sim(membershipScenario(seed, true)))).toEqual([])
   })
 
