@@ -6,6 +6,7 @@ import { HEADER_LENGTH } from "../../Protocol/Ring/Header.js"
 import { CHUNK_HEADER_LENGTH, DATA_FIXED_LENGTH } from "../../Protocol/Ring/DataPacket.js"
 import { COMMIT_FIXED_LENGTH, COMMIT_MEMBER_LENGTH, MAX_COMMIT_SIZE, SECTION_HEADER_LENGTH } from "../../Protocol/Ring/CommitPacket.js"
 import { TOKEN_FIXED_LENGTH } from "../../Protocol/Ring/TokenPacket.js"
+import { DEFAULT_LIMITS, DEFAULT_WINDOWS, LAN_TIMEOUTS, MAX_DAEMONS, MAX_MESSAGE_SIZE } from "../../Config/Defaults.js"
 
 /** One configured daemon. `rank` is its position in configuration order (§2.1): 0, 1, 2, … */
 export interface RingDaemon {
@@ -59,34 +60,34 @@ export interface RingConfig {
   readonly idleRotationsBeforeHold: number
 }
 
-/** §12.1 / §12.2 defaults. */
+/**
+ * §12.1 / §12.2 defaults: the configuration's own (src/Config/Defaults.ts, LAN profile), plus the
+ * engine-only ones.
+ */
 export const DEFAULTS = {
-  window: 160,
-  personalWindow: 20,
-  acceleratedWindow: 15,
-  maxSeqGap: 1600,
-  maxPacketSize: 1472,
-  maxTokenSize: 1472,
-  maxMessageSize: 1 << 20,
+  ...DEFAULT_WINDOWS,
+  maxSeqGap: DEFAULT_LIMITS.maxSeqGap,
+  maxPacketSize: DEFAULT_LIMITS.maxPacketSize,
+  maxTokenSize: DEFAULT_LIMITS.maxPacketSize,
+  maxMessageSize: DEFAULT_LIMITS.maxMessageSize,
   sendQueueHighWater: 500,
   tokenRetransmitLimit: 5,
-  idleRotationsBeforeHold: 2,
+  idleRotationsBeforeHold: DEFAULT_LIMITS.idleRotationsBeforeHold,
   timeouts: {
-    tokenLoss: 1250,
-    tokenRetransmit: 100,
-    tokenHold: 500,
-    join: 250,
-    consensus: 1250,
-    commit: 1250,
-    probeMin: 1000,
-    probeMax: 30_000
+    tokenLoss: LAN_TIMEOUTS.tokenLoss,
+    tokenRetransmit: LAN_TIMEOUTS.tokenRetransmit,
+    tokenHold: LAN_TIMEOUTS.tokenHold,
+    join: LAN_TIMEOUTS.join,
+    consensus: LAN_TIMEOUTS.consensus,
+    commit: LAN_TIMEOUTS.commit,
+    probeMin: LAN_TIMEOUTS.probeInterval,
+    probeMax: LAN_TIMEOUTS.probeMax
   } satisfies RingTimeouts
 } as const
 
 /** §12.1: at most 64 MiB per message. */
-export const MAX_MESSAGE_SIZE_LIMIT = 64 << 20
-/** §12.1: daemons per configuration. */
-export const MAX_DAEMONS = 128
+export const MAX_MESSAGE_SIZE_LIMIT = MAX_MESSAGE_SIZE
+export { MAX_DAEMONS }
 
 export const makeRingConfig = (
   daemons: ReadonlyArray<{ readonly id: number; readonly address: string }>,
