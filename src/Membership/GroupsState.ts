@@ -13,7 +13,7 @@
  *               member names (u8 length + bytes) × count
  * ```
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import type { GroupId } from "../Protocol/index.js"
 import type { ConfigurationId } from "./ConfigurationId.js"
 

@@ -3,8 +3,10 @@
  * latency and delivery checks). `spflooder -m 100000 -b 100` sends and receives its own
  * messages; `-ro` on one side and `-wo` on another measure between processes or hosts.
  */
-import { Data, Effect } from "effect"
-import { Command, Flag } from "effect/cli"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { flood, type FloodMode, STAMP_LENGTH } from "./Flood.js"
 import { deliveryFaults, formatReport, progressWriter } from "./FloodOutput.js"
 import { runTool, spreadFlag, spreadStyleArgs, userFlag } from "./ToolCli.js"

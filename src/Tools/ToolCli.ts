@@ -2,9 +2,13 @@
  * What the tools' command lines share: the `-u`/`-s` flags, Spread's two-letter single-dash
  * flags, and running a command as the process's main program.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Console, Effect } from "effect"
-import { CliError, Command, Flag } from "effect/cli"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as CliError from "effect/cli/CliError"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { readFileSync } from "node:fs"
 
 /** `-s`: where the daemon is, as Spread spells it. */

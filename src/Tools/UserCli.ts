@@ -1,7 +1,8 @@
 /**
  * The command line shared by `spuser` and `sptuser` (Spread's `-u`, `-s`, `-r`).
  */
-import { Command, Flag } from "effect/cli"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { runTool, spreadFlag, userFlag } from "./ToolCli.js"
 import { runUser } from "./UserSession.js"
 

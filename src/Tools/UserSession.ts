@@ -8,7 +8,9 @@
  * for a message, lines are held. So a piped script runs in order, whatever the timing.
  * `sptuser` instead prints messages from a fiber of their own as soon as they arrive.
  */
-import { Effect, Queue, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import {
   ConnectionClosed,
   type ConnectError,
@@ -65,40 +67,39 @@ class Events {
 
   constructor(private readonly queue: Queue.Queue<UserEvent>) {}
 
+  /**
+   * Takes events until `pick` returns a value for one; the events it passes over it has dealt
+   * with (held or printed). The session's end fails the wait.
+   */
+  private takeUntil<A>(pick: (e: Exclude<UserEvent, { readonly _tag: "Closed" }>) => A | undefined): Effect.Effect<A, ReceiveError> {
+    const loop: Effect.Effect<A, ReceiveError> = Effect.flatMap(Queue.take(this.queue), (e) => {
+      if (e._tag === "Closed") return Effect.fail(e.error)
+      const picked = pick(e)
+      return picked === undefined ? loop : Effect.succeed(picked)
+    })
+    return loop
+  }
+
   /** The next typed line or the end of input, holding messages that come first. */
   readonly nextInput: Effect.Effect<InputEvent, ReceiveError> = Effect.suspend(() => {
     const held = this.heldInput.shift()
     if (held !== undefined) return Effect.succeed(held)
-    const loop: Effect.Effect<InputEvent, ReceiveError> = Effect.flatMap(Queue.take(this.queue), (e) => {
-      switch (e._tag) {
-        case "Message":
-          this.heldMessages.push(e.message)
-          return loop
-        case "Closed":
-          return Effect.fail(e.error)
-        default:
-          return Effect.succeed(e)
-      }
+    return this.takeUntil((e) => {
+      if (e._tag !== "Message") return e
+      this.heldMessages.push(e.message)
+      return undefined
     })
-    return loop
   })
 
   /** The next received message, holding lines that come first (`r`). */
   readonly nextMessage: Effect.Effect<SpreadMessage, ReceiveError> = Effect.suspend(() => {
     const held = this.heldMessages.shift()
     if (held !== undefined) return Effect.succeed(held)
-    const loop: Effect.Effect<SpreadMessage, ReceiveError> = Effect.flatMap(Queue.take(this.queue), (e) => {
-      switch (e._tag) {
-        case "Message":
-          return Effect.succeed(e.message)
-        case "Closed":
-          return Effect.fail(e.error)
-        default:
-          this.heldInput.push(e)
-          return loop
-      }
+    return this.takeUntil((e) => {
+      if (e._tag === "Message") return e.message
+      this.heldInput.push(e)
+      return undefined
     })
-    return loop
   })
 
   /** At the prompt with printing on: prints messages as they come until a line does. */
@@ -107,18 +108,11 @@ class Events {
       for (const m of this.heldMessages.splice(0)) print(m)
       const held = this.heldInput.shift()
       if (held !== undefined) return Effect.succeed(held)
-      const loop: Effect.Effect<InputEvent, ReceiveError> = Effect.flatMap(Queue.take(this.queue), (e) => {
-        switch (e._tag) {
-          case "Message":
-            print(e.message)
-            return loop
-          case "Closed":
-            return Effect.fail(e.error)
-          default:
-            return Effect.succeed(e)
-        }
+      return this.takeUntil((e) => {
+        if (e._tag !== "Message") return e
+        print(e.message)
+        return undefined
       })
-      return loop
     })
   }
 

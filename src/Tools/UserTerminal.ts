@@ -4,7 +4,8 @@
  * above it, then the question and what was typed so far are shown again. From a pipe, lines are
  * read as they come and no questions are shown (a script does not need them).
  */
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { clearLine, createInterface, cursorTo } from "node:readline"
 
 export type InputEvent =
