@@ -12,15 +12,20 @@ export interface DaemonFlags {
   readonly logLevel: LogLevel.LogLevel
   readonly checkConfig: boolean
   readonly help: boolean
+  /** `--test-drop-rate`: fault injection for tests only (a fraction of received datagrams dropped). */
+  readonly dropRate: number
 }
 
 export const USAGE = `usage: spread [-p port] [-n name] [-c spread.conf] [--log-level level] [--check-config]
 
-  -p port          client port (TCP and /tmp/<port>); default 4803 or the configuration's
+  -p port          port of every daemon (clients: TCP and /tmp/<port>; ring: UDP port and
+                   port + 1); default 4803 or the configuration's
   -n name          this daemon's name in the configuration; default the host name
   -c file          a Spread configuration file; default: one daemon on 127.0.0.1
   --log-level lvl  Error, Warn, Info (default) or Debug
   --check-config   print the parsed configuration and exit (non-zero if it is broken)
+  --test-drop-rate f
+                   FOR TESTS ONLY: drop this fraction (0 to 1) of received ring datagrams
   -h, --help       this text`
 
 const LEVELS: ReadonlyArray<LogLevel.LogLevel> = ["Error", "Warn", "Info", "Debug"]
@@ -32,6 +37,7 @@ export const parseFlags = (argv: ReadonlyArray<string>): DaemonFlags => {
   let logLevel: LogLevel.LogLevel = "Info"
   let checkConfig = false
   let help = false
+  let dropRate = 0
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!
     const value = (): string => {
@@ -62,6 +68,14 @@ export const parseFlags = (argv: ReadonlyArray<string>): DaemonFlags => {
         logLevel = level
         break
       }
+      case "--test-drop-rate": {
+        const text = value()
+        dropRate = Number(text)
+        if (text.trim() === "" || !(dropRate >= 0 && dropRate <= 1)) {
+          throw new UsageError({ reason: `--test-drop-rate: "${text}" is not a number from 0 to 1` })
+        }
+        break
+      }
       case "--check-config":
         checkConfig = true
         break
@@ -73,5 +87,5 @@ export const parseFlags = (argv: ReadonlyArray<string>): DaemonFlags => {
         throw new UsageError({ reason: `unknown argument "${flag}"\n${USAGE}` })
     }
   }
-  return { port, name, configFile, logLevel, checkConfig, help }
+  return { port, name, configFile, logLevel, checkConfig, help, dropRate }
 }

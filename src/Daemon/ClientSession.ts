@@ -8,6 +8,7 @@
  */
 import {
   ByteQueue,
+  decodeHint,
   encodeAccept,
   encodeAuthList,
   encodeRejectByte,
@@ -31,7 +32,6 @@ import {
   REGULAR_MESS,
   REJECT_AUTH,
   REJECT_NOT_UNIQUE,
-  SELF_DISCARD,
   sendsPatchByte,
   SPREAD_VERSION,
   usesAuthExchange,
@@ -52,10 +52,7 @@ export interface SessionIO {
 
 type Phase = "connect" | "authChoice" | "open" | "closed"
 
-/** Bits a delivered data message keeps: the service and SELF_DISCARD (client-protocol §12 item 6). */
-const DELIVERED_TYPE_BITS = REGULAR_MESS | SELF_DISCARD
 const OPERATION_BITS = JOIN_MESS | LEAVE_MESS | KILL_MESS
-const SENDER_NAME_END = 4 + MAX_GROUP_NAME - 1
 
 export class ClientSession {
   private readonly input = new ByteQueue()
@@ -182,7 +179,7 @@ export class ClientSession {
   private dispatch(h: Header, message: Buffer): void {
     if ((h.type & KILL_MESS) !== 0) {
       this.phase = "closed"
-      return this.core.disconnect(this.id)
+      return this.core.disconnect(this.id, true)
     }
     if ((h.type & (JOIN_MESS | LEAVE_MESS)) !== 0) {
       // Only the first group counts (client-protocol §5.2).
@@ -192,24 +189,14 @@ export class ClientSession {
       else this.core.leave(this.id, group)
       return
     }
-    const groups = readGroupNames(message, HEADER_LENGTH, h.numGroups)
-    this.core.multicast(this.id, toDeliveryForm(h, message), groups, (h.type & SELF_DISCARD) !== 0)
+    const groupsEnd = HEADER_LENGTH + MAX_GROUP_NAME * h.numGroups
+    const decoded = decodeHint(h.hint)
+    this.core.multicast(this.id, {
+      service: (h.type & ~ENDIAN_TYPE) >>> 0,
+      messType: decoded.messType,
+      senderBigEndian: decoded.endianMismatch,
+      groups: readGroupNames(message, HEADER_LENGTH, h.numGroups),
+      payload: message.subarray(groupsEnd, groupsEnd + h.dataLen)
+    })
   }
-}
-
-/**
- * The bytes receivers get (client-protocol §6.1): the sender's message with `type`, `num_groups`
- * and `data_len` in our (little-endian) order, the type reduced to service bits and SELF_DISCARD
- * (a deliberate difference, §12 item 6: clients cannot forge membership bits), byte 31 of the
- * sender name NUL (§5.3 item 2). Usually nothing changes and no byte is copied.
- */
-const toDeliveryForm = (h: Header, message: Buffer): Buffer => {
-  const type = ((h.type & DELIVERED_TYPE_BITS) | ENDIAN_TYPE) >>> 0
-  if (!h.swapped && h.type === type && message[SENDER_NAME_END] === 0) return message
-  const out = Buffer.from(message)
-  out.writeUInt32LE(type, 0)
-  out.writeInt32LE(h.numGroups, 36)
-  out.writeInt32LE(h.dataLen, 44)
-  out[SENDER_NAME_END] = 0
-  return out
 }

@@ -1,22 +1,29 @@
 /**
- * The daemon as an Effect service: the sans-IO core wired to real client listeners (TCP and the
- * Unix socket, client-protocol §2.1). The Layer owns every resource: closing its scope (SIGINT,
- * SIGTERM) ends every session, closes the listeners and removes the Unix socket file.
+ * The daemon as an Effect service: the sans-IO core ({@link DaemonCore}: sessions, groups and
+ * the ring engine) wired to real client listeners (TCP and the Unix socket, client-protocol
+ * §2.1), the ring's UDP sockets ({@link UdpTransport}, daemon-protocol §9.2) and real timers.
+ * The Layer owns every resource: closing its scope (SIGINT, SIGTERM) ends every session, tells
+ * the ring this daemon leaves (§6.13), closes the listeners and removes the Unix socket file.
  *
- * Hot path: socket reads go straight into plain-TypeScript session code; deliveries are batched
- * per session and flushed once per event-loop turn.
+ * Hot path: socket reads and datagrams go straight into plain-TypeScript core code; deliveries
+ * are batched per session and flushed once per event-loop turn.
  */
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { chmodSync, unlinkSync } from "node:fs"
 import { createServer, type Server, type Socket } from "node:net"
 import { DaemonCore } from "../Membership/DaemonCore.js"
+import type { RingConfig } from "../Membership/Ring/RingConfig.js"
 import { encodeRejectByte, MAX_SESSIONS, REJECT_QUOTA } from "../Protocol/index.js"
 import type { AuthPolicy } from "./Auth.js"
 import { ListenError } from "./Errors.js"
 import { type OutboxLimits, SLOW_READER_GRACE_MS } from "./Outbox.js"
+import { RingTimers } from "./RingTimers.js"
 import { SessionSocket } from "./SessionSocket.js"
+import { type UdpBindError, type UdpMulticastJoinError, UdpTransport, type UdpTransportOptions } from "./UdpTransport.js"
 
 export interface TcpAddress {
   readonly host: string
@@ -31,20 +38,35 @@ export interface DaemonOptions {
   readonly unixPath: string | undefined
   readonly auth: AuthPolicy
   readonly limits: OutboxLimits
+  /** The ring engine's view of the configuration (daemon-protocol §9, §12). */
+  readonly ring: RingConfig
+  /** The data and token sockets (daemon-protocol §9.2). */
+  readonly udp: UdpTransportOptions
+  /** Daemon names by id, for the log. */
+  readonly names: ReadonlyMap<number, string>
+  /** daemon-protocol §2.2 and §6.10.1. */
+  readonly incarnation: number
   readonly ringSeqFloor: number
   readonly seed: number
+  /** Tests only (`--test-drop-rate`): the fraction of received datagrams dropped at random. */
+  readonly dropRate: number
 }
 
 export interface DaemonShape {
   readonly options: DaemonOptions
   /** Connections currently open (handshaking or operational). */
   readonly connectionCount: () => number
+  /** Completes with an exit code when the ring engine exits (a monitor kill, daemon-protocol §10). */
+  readonly exited: Effect.Effect<number>
 }
 
 export class SpreadDaemon extends Context.Service<SpreadDaemon, DaemonShape>()("spread/Daemon") {
-  static readonly layer = (options: DaemonOptions): Layer.Layer<SpreadDaemon, ListenError> =>
-    Layer.effect(SpreadDaemon, make(options))
+  static readonly layer = (options: DaemonOptions): Layer.Layer<SpreadDaemon, ListenError | UdpBindError | UdpMulticastJoinError> =>
+    Layer.effect(SpreadDaemon, make(options)).pipe(Layer.provide(UdpTransport.layer(options.udp)))
 }
+
+/** Monotonic milliseconds: the ring's timers and intervals must not jump with the wall clock. */
+const clock = (): number => performance.now()
 
 const make = Effect.fnUntraced(function*(options: DaemonOptions) {
   const context = yield* Effect.context<never>()
@@ -52,11 +74,13 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
   const log = (level: "Info" | "Warn", message: string): void => {
     runLog(level === "Info" ? Effect.logInfo(message) : Effect.logWarning(message))
   }
+  const udp = yield* UdpTransport
+  const exit = yield* Deferred.make<number>()
 
   const connections = new Map<number, SessionSocket>()
   const dirty = new Set<SessionSocket>()
-  const sender: { current: SessionSocket | undefined } = { current: undefined }
   let flushScheduled = false
+  let readsPaused = false
 
   const cutOff = (s: SessionSocket, why: string): void => {
     log("Warn", `session ${s.id} (${s.peer}): slow reader cut off: ${why}`)
@@ -81,13 +105,76 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
     }
   }
 
-  const core = new DaemonCore(
-    { daemonName: options.daemonName, daemonId: options.daemonId, ringSeqFloor: options.ringSeqFloor, seed: options.seed },
+  const timers = new RingTimers((name, generation) => core.timer(clock(), name, generation))
+  yield* Effect.addFinalizer(() => Effect.sync(() => timers.clear()))
+  const nameOf = (id: number): string => options.names.get(id) ?? `0x${(id >>> 0).toString(16)}`
+
+  const core: DaemonCore = new DaemonCore(
     {
-      deliver: (id, bytes) => connections.get(id)?.deliver(bytes),
-      close: (id) => connections.get(id)?.close()
+      daemonName: options.daemonName,
+      daemonId: options.daemonId,
+      ring: options.ring,
+      incarnation: options.incarnation,
+      ringSeqFloor: options.ringSeqFloor,
+      seed: options.seed,
+      now: clock(),
+      engine: { traceSends: false }
+    },
+    {
+      deliver: (id, bytes, from) => connections.get(id)?.deliver(bytes, from === undefined ? undefined : connections.get(from)),
+      close: (id) => connections.get(id)?.close(),
+      pauseClientReads: (paused) => {
+        readsPaused = paused
+        for (const s of connections.values()) s.holdReads(paused)
+      },
+      perform: (o) => {
+        switch (o._tag) {
+          case "SendUnicast":
+            return void udp.sendUnicast(o.to, o.channel, o.bytes)
+          case "SendMulticast":
+            return void udp.sendMulticast(o.scope === "RING" ? core.engine.ringMembers : "CONFIGURED", o.channel, o.bytes)
+          case "SetTimer":
+            return timers.set(o.timer, o.delay, o.generation)
+          case "CancelTimer":
+            return timers.cancel(o.timer)
+          case "ReadPriority":
+            return udp.setReadPriority(o.priority)
+          case "PersistRingSeq":
+            // No state directory yet: ring seqs start above the wall clock (§6.10.1 fix 2).
+            return
+          case "Exit":
+            return void Deferred.doneUnsafe(exit, Exit.succeed(o.code))
+        }
+      },
+      event: (e) => {
+        switch (e._tag) {
+          case "Installed":
+            return log(
+              "Info",
+              `${e.kind === "REG" ? "regular" : "transitional"} configuration (${e.seq}, ${nameOf(e.rep)}): ${e.members.map(nameOf).join(" ")}`
+            )
+          case "SubmitRefused":
+            return log("Warn", `message refused by the ring${e.sessionId === undefined ? "" : ` (session ${e.sessionId})`}: ${e.reason}`)
+          case "BadEnvelope":
+            return log("Warn", `ignored a delivered message from ${nameOf(e.from)}: ${e.reason}`)
+          case "Trace":
+            return
+        }
+      }
     }
   )
+
+  udp.onDatagrams((batch) => {
+    const now = clock()
+    for (const d of batch) {
+      if (options.dropRate > 0 && Math.random() < options.dropRate) continue
+      core.packet(now, d.channel, d.address, d.bytes)
+    }
+  })
+  core.start()
+  // Registered before the listeners' finalizers, so it runs after them: the sessions are gone,
+  // then the ring hears that this daemon leaves (daemon-protocol §6.13).
+  yield* Effect.addFinalizer(() => Effect.sync(() => core.shutdown(clock())))
 
   let nextId = 1
   const accept = (socket: Socket, peer: string): void => {
@@ -100,13 +187,13 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
     const id = nextId++
     const session = new SessionSocket(id, socket, core, options.auth, options.limits, {
       log,
-      sender,
       dirty: markDirty,
       closed: (s) => {
         connections.delete(s.id)
         dirty.delete(s)
       }
     }, peer)
+    if (readsPaused) session.holdReads(true)
     connections.set(id, session)
   }
 
@@ -148,11 +235,13 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
   yield* Effect.logInfo(`daemon ${options.daemonName} ready`).pipe(
     Effect.annotateLogs({
       id: `0x${(options.daemonId >>> 0).toString(16)}`,
+      incarnation: options.incarnation,
       tcp: options.tcp.map((a) => `${a.host}:${a.port}`).join(","),
-      unix: options.unixPath ?? "none"
+      unix: options.unixPath ?? "none",
+      udp: `${udp.local.bindAddress}:${udp.local.dataPort}/${udp.local.tokenPort}`
     })
   )
-  return { options, connectionCount: () => connections.size }
+  return { options, connectionCount: () => connections.size, exited: Deferred.await(exit) }
 })
 
 /**

@@ -18,9 +18,11 @@ import {
   type SpreadConfig
 } from "../Config/index.js"
 import { MAX_PROC_NAME, unixSocketPath } from "../Protocol/index.js"
+import { makeRingConfig, type RingConfig } from "../Membership/Ring/RingConfig.js"
 import type { DaemonFlags } from "./Cli.js"
 import type { DaemonOptions, TcpAddress } from "./Daemon.js"
 import { UsageError } from "./Errors.js"
+import { UdpTransport } from "./UdpTransport.js"
 
 /** Every address of this machine, for finding our entry in the configuration (as Spread does). */
 const localAddresses = (): ReadonlyArray<string> =>
@@ -46,29 +48,84 @@ export interface Startup {
   readonly hash: number
 }
 
+/** `-p`: every daemon of the configuration on this port (all daemons of a ring must agree). */
+const withPort = (config: SpreadConfig, port: number): SpreadConfig => ({
+  ...config,
+  segments: config.segments.map((s) => ({ ...s, port, daemons: s.daemons.map((d) => ({ ...d, port })) })),
+  daemons: config.daemons.map((d) => ({ ...d, port }))
+})
+
+/** The ring engine's view of the configuration (daemon-protocol §9, §12). */
+export const ringConfigOf = (config: SpreadConfig, hash: number): RingConfig =>
+  makeRingConfig(
+    // An unresolved address never matches a datagram's source (§4.1).
+    config.daemons.map((d) => ({ id: d.id, address: d.address ?? "" })),
+    {
+      configHash: hash,
+      window: config.windows.window,
+      personalWindow: config.windows.personalWindow,
+      acceleratedRing: config.acceleratedRing,
+      acceleratedWindow: config.windows.acceleratedWindow,
+      maxSeqGap: config.limits.maxSeqGap,
+      maxPacketSize: config.limits.maxPacketSize,
+      maxTokenSize: config.limits.maxTokenSize,
+      maxMessageSize: config.limits.maxMessageSize,
+      idleRotationsBeforeHold: config.limits.idleRotationsBeforeHold,
+      timeouts: {
+        tokenLoss: config.timeouts.tokenLoss,
+        tokenRetransmit: config.timeouts.tokenRetransmit,
+        tokenHold: config.timeouts.tokenHold,
+        join: config.timeouts.join,
+        consensus: config.timeouts.consensus,
+        commit: config.timeouts.commit,
+        probeMin: config.timeouts.probeInterval,
+        probeMax: config.timeouts.probeMax
+      }
+    }
+  )
+
+/**
+ * daemon-protocol §6.10.1 fix 3: without a state directory the incarnation is the wall-clock
+ * second, taken only after the second in which the process started has passed, so two starts
+ * of one daemon never share it.
+ */
+const nextSecond: Effect.Effect<number> = Effect.suspend(() => {
+  const started = Math.floor(Date.now() / 1000)
+  return Effect.sleep(1000 - (Date.now() % 1000) + 1).pipe(
+    Effect.map(() => Math.max(started + 1, Math.floor(Date.now() / 1000)))
+  )
+})
+
 export const daemonOptions = (flags: DaemonFlags): Effect.Effect<Startup, ConfigError | DaemonSelectionError> =>
   Effect.gen(function*() {
     const zeroConfig = flags.configFile === undefined
-    const config = flags.configFile === undefined
+    const loaded = flags.configFile === undefined
       ? defaultConfig({ name: flags.name ?? hostname().slice(0, MAX_PROC_NAME - 1), ...(flags.port ? { port: flags.port } : {}) })
       : yield* loadConfig(flags.configFile)
+    const config = flags.port === undefined ? loaded : withPort(loaded, flags.port)
     const me = yield* Effect.try({
       try: () => selectDaemon(config, { name: flags.name, localAddresses: zeroConfig ? ["127.0.0.1"] : localAddresses() }),
       catch: (e) => e as DaemonSelectionError
     })
-    const port = flags.port ?? me.port
+    const hash = configHash(config)
+    const incarnation = yield* nextSecond
     const options: DaemonOptions = {
       daemonName: me.name,
       daemonId: me.id,
-      tcp: clientAddresses(me, port, zeroConfig),
-      unixPath: unixSocketPath(port),
+      tcp: clientAddresses(me, me.port, zeroConfig),
+      unixPath: unixSocketPath(me.port),
       auth: { allowed: config.access.allowedAuthMethods, required: config.access.requiredAuthMethods },
       limits: { maxMessages: config.limits.maxSessionMessages, maxBytes: config.limits.maxSessionBytes },
+      ring: ringConfigOf(config, hash),
+      udp: UdpTransport.optionsFrom(config, me),
+      names: new Map(config.daemons.map((d) => [d.id, d.name])),
+      incarnation,
       // daemon-protocol §6.10.1 fix 2: without a state directory, wall-clock milliseconds.
       ringSeqFloor: Date.now(),
-      seed: randomInt(0x7fff_ffff)
+      seed: randomInt(0x7fff_ffff),
+      dropRate: flags.dropRate
     }
-    return { options, config, me, hash: configHash(config) }
+    return { options, config, me, hash }
   })
 
 /** `--check-config`: print the parsed configuration; a broken file fails (non-zero exit). */

@@ -14,8 +14,6 @@ export interface SessionHooks {
   /** Deliveries were queued: flush at the end of this turn. */
   readonly dirty: (s: SessionSocket) => void
   readonly closed: (s: SessionSocket) => void
-  /** The session whose bytes are being handled now, if any: the sender of what gets delivered. */
-  readonly sender: { current: SessionSocket | undefined }
 }
 
 /** How long the whole handshake may take before a silent close (the reference allows ~1 s per phase). */
@@ -48,9 +46,7 @@ export class SessionSocket {
       report: (reason) => hooks.log("Info", `session ${id} (${peer}): ${reason}`)
     })
     socket.on("data", (chunk: Buffer) => {
-      hooks.sender.current = this
       this.session.receive(chunk)
-      hooks.sender.current = undefined
       if (this.session.isOperational) this.clearHandshakeTimer()
     })
     socket.on("end", () => this.session.end("client closed the connection"))
@@ -65,13 +61,12 @@ export class SessionSocket {
   }
 
   /**
-   * A delivery from the core. If this session is congested, whoever sent it is held back until
+   * A delivery from the core. If this session is congested, its local sender is held back until
    * this session drains or is cut off: end-to-end flow control, so a receiver that is merely
    * slower than a burst is not mistaken for a stuck one (client-protocol §5.3 reading model: the
    * reference likewise stops reading clients while its queues are full).
    */
-  deliver(bytes: Buffer): void {
-    const sender = this.hooks.sender.current
+  deliver(bytes: Buffer, sender: SessionSocket | undefined): void {
     if (sender !== undefined && this.outbox.isCongested) this.holdBack(sender)
     this.outbox.enqueue(bytes)
     this.hooks.dirty(this)
@@ -85,12 +80,26 @@ export class SessionSocket {
   private holdBack(sender: SessionSocket): void {
     if (this.held.has(sender)) return
     this.held.add(sender)
-    if (sender.holds++ === 0) sender.socket.pause()
+    sender.hold()
   }
 
   private releaseHeld(): void {
-    for (const sender of this.held) if (--sender.holds === 0) sender.socket.resume()
+    for (const sender of this.held) sender.release()
     this.held.clear()
+  }
+
+  /** The core paused (or resumed) every client's reads: ring back-pressure or a GROUPS exchange. */
+  holdReads(paused: boolean): void {
+    if (paused) this.hold()
+    else this.release()
+  }
+
+  private hold(): void {
+    if (this.holds++ === 0) this.socket.pause()
+  }
+
+  private release(): void {
+    if (--this.holds === 0) this.socket.resume()
   }
 
   /** The core finished this session: discard its output and close the socket. */

@@ -13,7 +13,6 @@ import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as References from "effect/References"
 import * as Runtime from "effect/Runtime"
@@ -34,7 +33,9 @@ const run = (flags: DaemonFlags) =>
     yield* Effect.logInfo(`configuration hash 0x${startup.hash.toString(16).padStart(8, "0")}`).pipe(
       Effect.annotateLogs({ daemon: startup.me.name, id: `0x${startup.me.id.toString(16)}`, rank: startup.me.rank })
     )
-    return yield* Layer.launch(SpreadDaemon.layer(startup.options))
+    // Runs until a signal interrupts it, or the ring engine exits (a monitor kill).
+    const code = yield* SpreadDaemon.use((daemon) => daemon.exited).pipe(Effect.provide(SpreadDaemon.layer(startup.options)))
+    process.exitCode = code
   }).pipe(Effect.provideService(References.MinimumLogLevel, flags.logLevel))
 
 const program = Effect.gen(function*() {

@@ -14,10 +14,11 @@ import {
   REG_MEMB_MESS,
   REGULAR_MESS,
   REJECT_MESS,
+  SELF_DISCARD,
   TRANSITION_MESS
 } from "./Constants.js"
 import { GROUP_ID_LENGTH, type GroupId, readGroupId, writeGroupId } from "./GroupId.js"
-import { decodeHint, type Header, readHeader, readHeaderName, writeHeader } from "./Header.js"
+import { decodeHint, encodeHint, type Header, HINT_OFFSET, readHeader, readHeaderName, writeHeader } from "./Header.js"
 import { protocolError } from "./ProtocolError.js"
 
 export type MembershipCause = "join" | "leave" | "disconnect" | "network"
@@ -82,6 +83,40 @@ export const encodeRegularMembership = (m: RegularMembership): Buffer => {
 }
 
 /** `TRANSITION_MESS`: 60 bytes, body = the group's old gid (§6.4). */
+export interface DataDelivery {
+  /** The sender's type word without the endian flag; only service bits and SELF_DISCARD are kept. */
+  readonly service: number
+  /** The sender's private group. */
+  readonly sender: string
+  readonly groups: ReadonlyArray<string>
+  readonly messType: number
+  /** The sender wrote its `hint` big-endian: the receiver gets the very bytes it wrote (§4.2). */
+  readonly hintBigEndian: boolean
+  readonly payload: Uint8Array
+}
+
+/**
+ * A data message as receivers get it (§6.1): our byte order for `type`, `num_groups` and
+ * `data_len`, the type reduced to the service bits and SELF_DISCARD (§12 item 6: clients cannot
+ * forge membership bits), `hint` as the sender wrote it, the destination groups, the payload.
+ */
+export const encodeDataDelivery = (d: DataDelivery): Buffer => {
+  const groupsEnd = HEADER_LENGTH + MAX_GROUP_NAME * d.groups.length
+  const buf = Buffer.allocUnsafe(groupsEnd + d.payload.length)
+  const byteOrder = d.hintBigEndian ? "big" : "little"
+  writeHeader(buf, 0, {
+    type: d.service & (REGULAR_MESS | SELF_DISCARD),
+    name: d.sender,
+    numGroups: d.groups.length,
+    hint: encodeHint(d.messType, byteOrder),
+    dataLen: d.payload.length
+  })
+  if (d.hintBigEndian) buf.writeUInt32BE(encodeHint(d.messType, byteOrder), HINT_OFFSET)
+  for (let i = 0; i < d.groups.length; i++) writeGroupName(buf, HEADER_LENGTH + MAX_GROUP_NAME * i, d.groups[i]!)
+  buf.set(d.payload, groupsEnd)
+  return buf
+}
+
 export const encodeTransition = (group: string, groupId: GroupId): Buffer => {
   const buf = Buffer.alloc(HEADER_LENGTH + GROUP_ID_LENGTH)
   writeHeader(buf, 0, { type: TRANSITION_MESS, name: group, numGroups: 0, hint: ENDIAN_TYPE, dataLen: GROUP_ID_LENGTH })

@@ -6,7 +6,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { defaultAuthPolicy } from "../../src/Daemon/Auth.ts"
 import { ClientSession } from "../../src/Daemon/ClientSession.ts"
-import { DaemonCore } from "../../src/Membership/DaemonCore.ts"
+import type { DaemonCore } from "../../src/Membership/DaemonCore.ts"
 import {
   AGREED_MESS,
   decodeDaemonMessage,
@@ -15,6 +15,7 @@ import {
   encodeConnect,
   encodeJoin
 } from "../../src/Protocol/index.ts"
+import { coreOfOne } from "../support/core.ts"
 
 interface World {
   readonly core: DaemonCore
@@ -28,16 +29,23 @@ const world = (): World => {
   const delivered = new Map<number, Array<Buffer>>()
   const closed = new Set<number>()
   const written = new Map<number, Array<Buffer>>()
-  const core = new DaemonCore({ daemonName: "node1", daemonId: 0x1d5c9b95, ringSeqFloor: 1000, seed: 7 }, {
+  const { core, settle } = coreOfOne({
     deliver: (id, bytes) => delivered.set(id, [...(delivered.get(id) ?? []), bytes]),
     close: (id) => closed.add(id)
   })
-  const open = (id: number): ClientSession =>
-    new ClientSession(id, core, defaultAuthPolicy, {
+  // Each read is followed by the turn in which the ring orders and delivers it.
+  const open = (id: number): ClientSession => {
+    const session = new ClientSession(id, core, defaultAuthPolicy, {
       write: (bytes) => written.set(id, [...(written.get(id) ?? []), bytes]),
       end: () => closed.add(id),
       report: () => {}
     })
+    const receive = session.receive.bind(session)
+    const end = session.end.bind(session)
+    session.receive = (chunk) => (receive(chunk), settle())
+    session.end = (reason) => (end(reason), settle())
+    return session
+  }
   return { core, delivered, closed, written, open }
 }
 

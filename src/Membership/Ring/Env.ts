@@ -47,7 +47,10 @@ export interface Env {
   readonly incarnation: number
   readonly stamp: HeaderStamp
   readonly counters: Counters
+  /** The queue the token draws from now (§8.6 send path). */
   readonly sendQueue: SendQueue
+  /** §6.8 step 5 for every queue: a partly sent message restarts from fragment 0. */
+  restartPartialSends(): void
   /** Emit `Trace(send…)` events (evs-properties §1.2); off in benchmarks. */
   readonly traceSends: boolean
   emit(o: RingOutput): void

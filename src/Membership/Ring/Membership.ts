@@ -622,7 +622,7 @@ export class Membership {
     })
     // Step 5: reset. (The old ring's timers stopped at gatherEnter; the timer names are shared
     // with the new ring, whose token I just forwarded, so nothing is cancelled here.)
-    this.env.sendQueue.restartPartial()
+    this.env.restartPartialSends()
     this.commitSet = new Set([this.env.myId])
     // R6 item 3: a merge attempt that ends with a daemon failed doubles its probe interval.
     for (const p of this.sets.failList()) {

@@ -179,10 +179,26 @@ export class Ordering {
       this.myAru = a
     }
     const p = sp.packet
-    if (this.gate === "OPEN" && p.cls === 1 && p.chunks.every(isWholeMessage)) {
+    if (this.gate === "OPEN" && p.cls === 1 && p.chunks.every(isWholeMessage) && !this.walkReaches(sp.seq)) {
       sp.deliveredEarly = true
       for (let i = 0; i < p.chunks.length; i++) this.deliverMessage(p, p.chunks[i]!.msgSerial, p.chunks[i]!.data, sp.seq, i)
     }
+  }
+
+  /**
+   * Decision (§5.2 step 7): a RELIABLE packet is delivered early only when the ordered walk
+   * cannot reach it now (a hole, or a SAFE packet short of the safe point, before it). Otherwise
+   * the walk that follows its storing delivers it in seq order, so it never overtakes a message
+   * this daemon can already deliver — a session's join followed by its RELIABLE message to the
+   * group reaches the session itself, as on Spread (one daemon delivers in seq order).
+   */
+  private walkReaches(seq: number): boolean {
+    if (seq > this.myAru) return false
+    for (let s = this.delivered + 1; s < seq; s++) {
+      const q = this.store.get(s)!
+      if (!q.deliveredEarly && q.packet.cls === 3 && s > this.stableAru) return false
+    }
+    return true
   }
 
   private deliverMessage(p: DataPacket, msgSerial: number, envelope: Buffer, seq: number, index: number): void {

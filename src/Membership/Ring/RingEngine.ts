@@ -15,7 +15,7 @@ import { classCodeOf, type Ordering } from "./Ordering.js"
 import { Prng } from "./Prng.js"
 import { checkRingConfig, maxFragmentLength, type RingConfig, type RingDaemon } from "./RingConfig.js"
 import { SendQueue } from "./SendQueue.js"
-import type { Channel, DeliveryClass, RingInput, RingOutput, TimerName } from "./Types.js"
+import type { Channel, DeliveryClass, RingInput, RingOutput, SendPath, TimerName } from "./Types.js"
 
 /**
  * §5.11: beyond `SendQueueHighWater` the engine asks the driver to pause client reads; a driver
@@ -36,7 +36,10 @@ export interface RingEngineOptions {
 
 export class RingEngine implements MembershipEnv {
   readonly counters = new Counters()
-  readonly sendQueue: SendQueue
+  /** Client messages, and the groups queue of §8.6 (`GROUPS_STATE`), which goes first. */
+  private readonly clientQueue: SendQueue
+  private readonly groupsQueue: SendQueue
+  private sendPath: SendPath = "CLIENTS"
   readonly traceSends: boolean
   readonly stamp: HeaderStamp
   readonly configuredIds: ReadonlyArray<number>
@@ -67,7 +70,9 @@ export class RingEngine implements MembershipEnv {
     if (!this.byId.has(myId)) throw new Error(`daemon ${myId} is not configured`)
     this.configuredIds = config.daemons.map((d) => d.id)
     this.traceSends = options.traceSends ?? true
-    this.sendQueue = new SendQueue(maxFragmentLength(config), config.maxPacketSize - HEADER_LENGTH - DATA_FIXED_LENGTH)
+    const packetRoom = config.maxPacketSize - HEADER_LENGTH - DATA_FIXED_LENGTH
+    this.clientQueue = new SendQueue(maxFragmentLength(config), packetRoom)
+    this.groupsQueue = new SendQueue(maxFragmentLength(config), packetRoom)
     this.stamp = { configHash: config.configHash, senderId: myId, senderIncarnation: 0, crc: config.crc }
     this.membership = new Membership(this)
   }
@@ -95,6 +100,14 @@ export class RingEngine implements MembershipEnv {
 
   // ---------------------------------------------------------------------------------------------
   // Env
+
+  get sendQueue(): SendQueue {
+    return this.sendPath === "GROUPS" || this.groupsQueue.length > 0 ? this.groupsQueue : this.clientQueue
+  }
+  restartPartialSends(): void {
+    this.clientQueue.restartPartial()
+    this.groupsQueue.restartPartial()
+  }
 
   emit(o: RingOutput): void {
     this.out.push(o)
@@ -129,7 +142,7 @@ export class RingEngine implements MembershipEnv {
     if (this.exited) return this.out
     this.now = input.now
     if (!this.booted && input._tag !== "Init") {
-      if (input._tag === "Submit") this.submit(input.envelope, input.deliveryClass)
+      if (input._tag === "Submit") this.submit(input.envelope, input.deliveryClass, input.path)
       return this.out
     }
     switch (input._tag) {
@@ -149,7 +162,11 @@ export class RingEngine implements MembershipEnv {
         this.onTimer(input.timer, input.generation)
         break
       case "Submit":
-        this.submit(input.envelope, input.deliveryClass)
+        this.submit(input.envelope, input.deliveryClass, input.path)
+        break
+      case "SetSendPath":
+        this.sendPath = input.path
+        if (this.membership.state === "OPERATIONAL" && this.sendQueue.length > 0) this.membership.ring.onQueueNonEmpty()
         break
       case "SetDeliveryGate":
         if (this.membership.state === "OPERATIONAL") {
@@ -166,8 +183,8 @@ export class RingEngine implements MembershipEnv {
     return this.out
   }
 
-  private submit(envelope: Buffer, deliveryClass: DeliveryClass): void {
-    const q = this.sendQueue
+  private submit(envelope: Buffer, deliveryClass: DeliveryClass, path: SendPath = "CLIENTS"): void {
+    const q = path === "GROUPS" ? this.groupsQueue : this.clientQueue
     if (envelope.length > this.config.maxMessageSize) {
       this.out.push({ _tag: "SubmitRefused", reason: "message larger than MaxMessageSize", bytes: envelope.length })
       return
@@ -176,7 +193,7 @@ export class RingEngine implements MembershipEnv {
       this.out.push({ _tag: "SubmitRefused", reason: "send queue full", bytes: envelope.length })
       return
     }
-    const wasEmpty = q.length === 0
+    const wasIdle = this.sendQueue.length === 0
     this.serial++
     q.push(this.serial, envelope, classCodeOf(deliveryClass))
     if (this.traceSends) {
@@ -186,7 +203,9 @@ export class RingEngine implements MembershipEnv {
       this.paused = true
       this.out.push({ _tag: "PauseClientReads" })
     }
-    if (wasEmpty && this.booted && this.membership.state === "OPERATIONAL") this.membership.ring.onQueueNonEmpty()
+    if (wasIdle && this.sendQueue.length > 0 && this.booted && this.membership.state === "OPERATIONAL") {
+      this.membership.ring.onQueueNonEmpty()
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

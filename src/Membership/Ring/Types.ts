@@ -21,6 +21,13 @@ export type Channel = "DATA" | "TOKEN"
 /** §5.8 delivery gate; the group layer chooses between these two (§8.6). */
 export type DeliveryGate = "OPEN" | "ORDERED_ONLY"
 
+/**
+ * §8.6 send path: which of my queued messages the token may carry. `GROUPS` (during a GROUPS
+ * exchange) sends only the groups queue, so client messages wait behind every `GROUPS_STATE`;
+ * `CLIENTS` sends the groups queue first, then client messages.
+ */
+export type SendPath = "CLIENTS" | "GROUPS"
+
 /** Timer names (§6.16, §6.11.1). One instance per name. */
 export type TimerName =
   | "TokenLoss"
@@ -65,8 +72,11 @@ export type RingInput =
     /** The §4.4 message envelope; opaque to the ring except for fragmentation. */
     readonly envelope: Buffer
     readonly deliveryClass: DeliveryClass
+    /** The queue it waits in (§8.6); default `CLIENTS`. */
+    readonly path?: SendPath
   }
   | { readonly _tag: "SetDeliveryGate"; readonly now: number; readonly gate: DeliveryGate }
+  | { readonly _tag: "SetSendPath"; readonly now: number; readonly path: SendPath }
   | { readonly _tag: "Shutdown"; readonly now: number }
 
 /**
