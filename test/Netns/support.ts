@@ -1,0 +1,57 @@
+/**
+ * Clients of daemons running in network namespaces (test/support/netns.ts): connect through a
+ * daemon's private /tmp, record everything received, and wait for what a scenario expects.
+ */
+import { SpreadConnection } from "../../src/Client/index.ts"
+import type { SpreadMessage } from "../../src/Client/SpreadClient.ts"
+import type { NetnsDaemon } from "../support/netns.ts"
+
+export interface Received {
+  readonly at: number
+  readonly message: SpreadMessage
+}
+
+export interface RecordingClient {
+  readonly name: string
+  readonly daemon: string
+  readonly connection: SpreadConnection
+  readonly received: Array<Received>
+  readonly privateGroup: string
+}
+
+export const connectTo = async (daemon: NetnsDaemon, name: string): Promise<RecordingClient> => {
+  const connection = await SpreadConnection.connect({ spreadName: daemon.unixPath, privateName: name, groupMembership: true })
+  const received: Array<Received> = []
+  connection.on("message", (m) => received.push({ at: performance.now(), message: m }))
+  connection.on("membership", (m) => received.push({ at: performance.now(), message: m }))
+  return { name, daemon: daemon.name, connection, received, privateGroup: connection.privateGroup }
+}
+
+/** Polls `predicate` until it holds; fails with `what` after `timeoutMs`. */
+export const eventually = async (what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> => {
+  const deadline = performance.now() + timeoutMs
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+export const dataOf = (c: RecordingClient) =>
+  c.received.flatMap((r) => (r.message._tag === "Data" ? [r.message] : []))
+
+export const viewsOf = (c: RecordingClient, group: string) =>
+  c.received.flatMap((r) => (r.message._tag === "Membership" && r.message.group === group ? [r.message] : []))
+
+export const lastView = (c: RecordingClient, group: string) => viewsOf(c, group).at(-1)
+
+/** True when the client's latest view of `group` lists exactly `members` (in any order). */
+export const hasView = (c: RecordingClient, group: string, members: ReadonlyArray<RecordingClient>): boolean => {
+  const v = lastView(c, group)
+  if (v === undefined) return false
+  const want = members.map((m) => m.privateGroup).sort()
+  return JSON.stringify([...v.members].sort()) === JSON.stringify(want)
+}
+
+/** The daemon log shows a regular configuration of exactly these daemons. */
+export const ringOf = (names: ReadonlyArray<string>): RegExp =>
+  new RegExp(`regular configuration \\(\\d+, \\w+\\): ${names.join(" ")}"`)
