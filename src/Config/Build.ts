@@ -28,6 +28,7 @@ import {
   MAX_DAEMON_NAME,
   MAX_DAEMONS,
   MAX_PORT,
+  TIMEOUT_KEYWORDS,
   WAN_TIMEOUTS
 } from "./Defaults.js"
 import type {
@@ -269,16 +270,7 @@ export const checkDaemonInterfaces = (file: string, at: Position, daemon: Daemon
 /** Spread-only timers we do not run (daemon-protocol §6.16); accepted so that Spread files load. */
 const IGNORED_TIMEOUTS: ReadonlyArray<SettingName> = ["AliveTimeout", "SegTimeout", "RepTimeout"]
 
-const TIMEOUT_SETTINGS: { readonly [K in keyof Timeouts]: SettingName } = {
-  tokenLoss: "TokenTimeout",
-  tokenRetransmit: "TokenRetransmitTimeout",
-  tokenHold: "HurryTimeout",
-  join: "JoinTimeout",
-  consensus: "GatherTimeout",
-  commit: "FormTimeout",
-  probeInterval: "ProbeInterval",
-  probeMax: "LookupTimeout"
-}
+const TIMEOUT_SETTINGS: { readonly [K in keyof Timeouts]: SettingName } = TIMEOUT_KEYWORDS
 
 /** The profile `WideAreaNetwork` selects (§12.2), overridden by any timeouts the file sets (§9.4). */
 const buildTimeouts = (

@@ -68,6 +68,38 @@ export const WAN_TIMEOUTS: Timeouts = {
   probeMax: 45_000
 }
 
+/**
+ * Our fast profile for a LAN (README "Timeouts"): the LAN timers cut to a fifth, for a crash to
+ * show as a new membership within half a second. It is not a keyword: it is these standard
+ * settings ({@link fastProfileSettings}), so the same file still loads in a C Spread daemon.
+ */
+export const FAST_TIMEOUTS: Timeouts = {
+  tokenLoss: 250,
+  tokenRetransmit: 20,
+  tokenHold: 100,
+  join: 50,
+  consensus: 250,
+  commit: 250,
+  probeInterval: 200,
+  probeMax: 30_000
+}
+
+/** The spread.conf keyword of each timer (§9.4). */
+export const TIMEOUT_KEYWORDS = {
+  tokenLoss: "TokenTimeout",
+  tokenRetransmit: "TokenRetransmitTimeout",
+  tokenHold: "HurryTimeout",
+  join: "JoinTimeout",
+  consensus: "GatherTimeout",
+  commit: "FormTimeout",
+  probeInterval: "ProbeInterval",
+  probeMax: "LookupTimeout"
+} as const satisfies { readonly [K in keyof Timeouts]: string }
+
+/** The spread.conf lines that select {@link FAST_TIMEOUTS}. */
+export const fastProfileSettings = (): string =>
+  (Object.keys(TIMEOUT_KEYWORDS) as Array<keyof Timeouts>).map((k) => `${TIMEOUT_KEYWORDS[k]} = ${FAST_TIMEOUTS[k]}`).join("\n")
+
 /** Spread's: PRINT and EXIT events at priority INFO, to stdout, without time stamps. */
 export const DEFAULT_LOGGING: Logging = {
   debugFlags: ["EXIT", "PRINT"],

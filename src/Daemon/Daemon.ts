@@ -157,8 +157,14 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
             return log("Warn", `message refused by the ring${e.sessionId === undefined ? "" : ` (session ${e.sessionId})`}: ${e.reason}`)
           case "BadEnvelope":
             return log("Warn", `ignored a delivered message from ${nameOf(e.from)}: ${e.reason}`)
-          case "Trace":
-            return
+          case "Trace": {
+            const t = e.output.event
+            if (t.type !== "configMismatch") return
+            return log(
+              "Warn",
+              `refused packets from ${t.source} (daemon 0x${(t.senderId >>> 0).toString(16)}): its configuration hash 0x${(t.hash >>> 0).toString(16).padStart(8, "0")} is not ours (0x${(options.ring.configHash >>> 0).toString(16).padStart(8, "0")})`
+            )
+          }
         }
       }
     }

@@ -62,6 +62,8 @@ export class RingEngine implements MembershipEnv {
   private paused = false
   /** §11.6: when I last sent CONFIG_MISMATCH to each daemon. */
   private readonly mismatchSent = new Map<number, number>()
+  /** §11.6: when I last reported a foreign configuration from each source address. */
+  private readonly mismatchReported = new Map<string, number>()
 
   constructor(readonly config: RingConfig, readonly myId: number, options: RingEngineOptions = {}) {
     const errors = checkRingConfig(config)
@@ -216,6 +218,7 @@ export class RingEngine implements MembershipEnv {
     const c = this.counters
     if (h.configHash !== this.config.configHash) {
       c.wrongConfig++
+      this.reportMismatch(h, source)
       this.noticeMismatch(h, source)
       return false
     }
@@ -236,6 +239,14 @@ export class RingEngine implements MembershipEnv {
       }
     }
     return true
+  }
+
+  /** §11.6: the operator hears of a foreign configuration (rate-limited per source). */
+  private reportMismatch(h: CommonHeader, source: string): void {
+    const last = this.mismatchReported.get(source)
+    if (last !== undefined && this.now - last < CONFIG_MISMATCH_INTERVAL) return
+    this.mismatchReported.set(source, this.now)
+    this.out.push({ _tag: "Trace", event: { type: "configMismatch", source, senderId: h.senderId, hash: h.configHash } })
   }
 
   /** §11.6: tell a configured daemon (rate-limited) that our configurations differ. */

@@ -97,6 +97,8 @@ export type TraceEvent =
   | { readonly type: "send"; readonly msgSerial: number; readonly configId: ConfigurationId; readonly ord: Ord }
   | { readonly type: "tokenLoss"; readonly ringId: RingId }
   | { readonly type: "invariant"; readonly what: string }
+  /** §11.6: packets with another configuration hash arrive from `source` (at most once per 10 s). */
+  | { readonly type: "configMismatch"; readonly source: string; readonly senderId: number; readonly hash: number }
 
 export type RingOutput =
   | { readonly _tag: "SendUnicast"; readonly to: number; readonly channel: Channel; readonly bytes: Buffer }
