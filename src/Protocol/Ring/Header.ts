@@ -39,14 +39,31 @@ export type PacketType = (typeof PacketType)[keyof typeof PacketType]
 const isKnownType = (t: number): t is PacketType =>
   t === 0x01 || t === 0x02 || t === 0x03 || (t >= 0x10 && t <= 0x14)
 
-export interface CommonHeader {
-  readonly type: PacketType
+/**
+ * §4.2 / §10 monitor packet type codes. Kept apart from {@link PacketType}: the driver routes them
+ * to `decodeMonitorPacket` (`./Monitor.ts`), and `readCommonHeader` refuses them.
+ */
+export const MonitorPacketType = {
+  MON_STATUS_REQUEST: 0x20,
+  MON_STATUS_REPLY: 0x21,
+  MON_PARTITION: 0x22,
+  MON_FLOW_CONTROL: 0x23,
+  MON_RELOAD: 0x24,
+  MON_KILL: 0x25
+} as const
+export type MonitorPacketType = (typeof MonitorPacketType)[keyof typeof MonitorPacketType]
+
+/** The common header with its type narrowed to `T` (ring packets, or monitor packets). */
+export interface CommonHeaderOf<T extends number> {
+  readonly type: T
   readonly configHash: number
   /** The transmitter (may differ from a DATA packet's originator). */
   readonly senderId: number
   readonly senderIncarnation: number
   readonly flags: number
 }
+
+export type CommonHeader = CommonHeaderOf<PacketType>
 
 /** What an encoder needs to stamp a header; the CRC is added by {@link finishDatagram}. */
 export interface HeaderStamp {
@@ -58,7 +75,7 @@ export interface HeaderStamp {
 }
 
 /** Writes the header (CRC field zero) at offset 0 and returns a writer positioned at the body. */
-export const writeHeader = (buf: Buffer, type: PacketType, stamp: HeaderStamp, extraFlags = 0): Writer => {
+export const writeHeader = (buf: Buffer, type: PacketType | MonitorPacketType, stamp: HeaderStamp, extraFlags = 0): Writer => {
   const w = new Writer(buf, 0)
   w.u8(MAGIC_0)
   w.u8(MAGIC_1)
@@ -107,15 +124,18 @@ export const checkCrc = (buf: Buffer): boolean => {
 }
 
 /**
- * Checks length, magic, version, type, flags and CRC (the checks of §4.1 that need no
- * configuration; config hash, sender and source address are checked by the engine).
+ * Checks length, magic, version, type (one `isType` accepts), flags and CRC (the checks of §4.1
+ * that need no configuration; config hash, sender and source address are checked by the engine).
  */
-export const readCommonHeader = (buf: Buffer): CommonHeader | HeaderReject => {
+export const readHeaderOf = <T extends number>(
+  buf: Buffer,
+  isType: (t: number) => t is T
+): CommonHeaderOf<T> | HeaderReject => {
   if (buf.length < HEADER_LENGTH) return "short"
   if (buf[0] !== MAGIC_0 || buf[1] !== MAGIC_1) return "magic"
   if (buf[OFF_VERSION] !== PROTOCOL_VERSION) return "version"
   const type = buf[OFF_TYPE]!
-  if (!isKnownType(type)) return "type"
+  if (!isType(type)) return "type"
   const flags = buf.readUInt16LE(OFF_FLAGS)
   if ((flags & ~KNOWN_FLAGS) !== 0) return "flags"
   if (flags & FLAG_HAS_CRC) {
@@ -129,6 +149,9 @@ export const readCommonHeader = (buf: Buffer): CommonHeader | HeaderReject => {
     flags
   }
 }
+
+/** {@link readHeaderOf} for the ring packets of §4.2 (monitor types are refused as `"type"`). */
+export const readCommonHeader = (buf: Buffer): CommonHeader | HeaderReject => readHeaderOf(buf, isKnownType)
 
 /** A reader positioned at the body. */
 export const bodyReader = (buf: Buffer): Reader => new Reader(buf, HEADER_LENGTH)
