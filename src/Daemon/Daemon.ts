@@ -15,12 +15,14 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { chmodSync, unlinkSync } from "node:fs"
 import { createServer, type Server, type Socket } from "node:net"
+import type { SpreadConfig } from "../Config/index.js"
 import { DaemonCore } from "../Membership/DaemonCore.js"
 import type { RingConfig } from "../Membership/Ring/RingConfig.js"
 import { encodeRejectByte, MAX_SESSIONS, REJECT_QUOTA } from "../Protocol/index.js"
 import type { AuthPolicy } from "./Auth.js"
 import { ListenError } from "./Errors.js"
 import { type OutboxLimits, SLOW_READER_GRACE_MS } from "./Outbox.js"
+import { MonitorPort } from "./MonitorPort.js"
 import { RingTimers } from "./RingTimers.js"
 import { SessionSocket } from "./SessionSocket.js"
 import { type UdpBindError, type UdpMulticastJoinError, UdpTransport, type UdpTransportOptions } from "./UdpTransport.js"
@@ -38,6 +40,8 @@ export interface DaemonOptions {
   readonly unixPath: string | undefined
   readonly auth: AuthPolicy
   readonly limits: OutboxLimits
+  /** The whole configuration (the monitor needs its access settings and daemons). */
+  readonly config: SpreadConfig
   /** The ring engine's view of the configuration (daemon-protocol §9, §12). */
   readonly ring: RingConfig
   /** The data and token sockets (daemon-protocol §9.2). */
@@ -170,10 +174,15 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
     }
   )
 
+  const monitor = new MonitorPort(options.config, options.daemonId, core, udp, {
+    log,
+    exit: () => Deferred.doneUnsafe(exit, Exit.succeed(0))
+  }, clock())
   udp.onDatagrams((batch) => {
     const now = clock()
     for (const d of batch) {
       if (options.dropRate > 0 && Math.random() < options.dropRate) continue
+      if (monitor.intercept(d, now)) continue
       core.packet(now, d.channel, d.address, d.bytes)
     }
   })

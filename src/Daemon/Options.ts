@@ -116,6 +116,7 @@ export const daemonOptions = (flags: DaemonFlags): Effect.Effect<Startup, Config
       unixPath: unixSocketPath(me.port),
       auth: { allowed: config.access.allowedAuthMethods, required: config.access.requiredAuthMethods },
       limits: { maxMessages: config.limits.maxSessionMessages, maxBytes: config.limits.maxSessionBytes },
+      config,
       ring: ringConfigOf(config, hash),
       udp: UdpTransport.optionsFrom(config, me),
       names: new Map(config.daemons.map((d) => [d.id, d.name])),

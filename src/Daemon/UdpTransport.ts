@@ -123,6 +123,8 @@ export interface UdpTransportShape {
    * Unknown ids are skipped and reported (the first one is returned); the others still get it.
    */
   readonly sendMulticast: (scope: ReadonlyArray<number> | "CONFIGURED", channel: Channel, bytes: Uint8Array) => UdpSendRejected | undefined
+  /** §3.2 `SendToAddress`: one datagram to any address, from the DATA socket (monitor replies only). */
+  readonly sendToAddress: (address: string, port: number, bytes: Uint8Array) => UdpSendRejected | undefined
   /**
    * Installs the receiver (replacing any previous one). Called at most once per event-loop turn
    * with everything that arrived in that turn, DATA before TOKEN (or TOKEN first, see
@@ -349,6 +351,7 @@ const make = Effect.fnUntraced(function*(options: UdpTransportOptions) {
     local: { bindAddress, dataPort: me.port, tokenPort: me.port + 1, sendAddress, sendPort },
     sendUnicast,
     sendMulticast,
+    sendToAddress: (address, port, bytes) => precheck(bytes) ?? sendTo(dataSocket, bytes, port, address),
     onDatagrams: (h) => {
       handler = h
     },

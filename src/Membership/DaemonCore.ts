@@ -113,6 +113,8 @@ export class DaemonCore {
   private queueFull = false
   private exchanging = false
   private paused = false
+  /** Regular configurations installed (the monitor's "membership changes"). */
+  regularInstalls = 0
 
   constructor(private readonly init: CoreInit, private readonly sink: CoreSink) {
     this.prng = new Prng(init.seed)
@@ -311,7 +313,10 @@ export class DaemonCore {
       case "Install":
         this.sink.event({ _tag: "Installed", kind: o.kind, seq: o.configId.seq, rep: o.configId.rep, members: o.members })
         if (o.kind === "TRANS") this.groups.installTransitional(o.configId, o.members)
-        else this.groups.installRegular(o.configId, o.members)
+        else {
+          this.regularInstalls++
+          this.groups.installRegular(o.configId, o.members)
+        }
         return
       case "PauseClientReads":
       case "ResumeClientReads":

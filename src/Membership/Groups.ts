@@ -128,6 +128,11 @@ export class GroupTable {
     return this.gstateValue
   }
 
+  /** How many groups exist (all daemons' members). */
+  get groupCount(): number {
+    return this.groups.size
+  }
+
   /** My synced set (§8.3), in rank order. */
   get syncedSet(): ReadonlyArray<number> {
     return this.synced

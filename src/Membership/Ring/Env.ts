@@ -29,6 +29,8 @@ export class Counters {
   tokenHolds = 0
   tokenRequestsSent = 0
   packetsSent = 0
+  packetsReceived = 0
+  packetsDelivered = 0
   retransmissionsUnicast = 0
   retransmissionsMulticast = 0
   requestsMade = 0

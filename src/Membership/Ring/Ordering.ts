@@ -226,6 +226,7 @@ export class Ordering {
           this.processChunks(sp)
         }
         this.delivered = s
+        this.env.counters.packetsDelivered++
       }
     }
     this.collect()

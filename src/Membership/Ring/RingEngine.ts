@@ -65,7 +65,10 @@ export class RingEngine implements MembershipEnv {
   /** §11.6: when I last reported a foreign configuration from each source address. */
   private readonly mismatchReported = new Map<string, number>()
 
-  constructor(readonly config: RingConfig, readonly myId: number, options: RingEngineOptions = {}) {
+  private currentConfig: RingConfig
+
+  constructor(config: RingConfig, readonly myId: number, options: RingEngineOptions = {}) {
+    this.currentConfig = config
     const errors = checkRingConfig(config)
     if (errors.length > 0) throw new Error(`invalid ring configuration: ${errors.join("; ")}`)
     for (const d of config.daemons) this.byId.set(d.id, d)
@@ -98,6 +101,26 @@ export class RingEngine implements MembershipEnv {
 
   rankOf(id: number): number {
     return this.byId.get(id)?.rank ?? Number.MAX_SAFE_INTEGER
+  }
+
+  get config(): RingConfig {
+    return this.currentConfig
+  }
+
+  /**
+   * §10 `MON_FLOW_CONTROL`: new windows at run time (absent = unchanged). Refused (false) when the
+   * result breaks the §5.9/§5.10 order; the monitor handler also bounds `window` by §4.8.1.
+   */
+  setWindows(w: { readonly window?: number; readonly personal?: number; readonly accelerated?: number }): boolean {
+    const next: RingConfig = {
+      ...this.currentConfig,
+      window: w.window ?? this.currentConfig.window,
+      personalWindow: w.personal ?? this.currentConfig.personalWindow,
+      acceleratedWindow: w.accelerated ?? this.currentConfig.acceleratedWindow
+    }
+    if (checkRingConfig(next).length > 0) return false
+    this.currentConfig = next
+    return true
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -274,6 +297,7 @@ export class RingEngine implements MembershipEnv {
     const body = r.body
     switch (body._tag) {
       case "DATA":
+        this.counters.packetsReceived++
         // Decision (§11.4): the originator's incarnation is checked against the ring's member
         // list (Ordering), not against maxInc: recovery must still exchange old-ring packets of
         // a crashed incarnation (§6.7) after its successor has been heard from.
