@@ -307,9 +307,11 @@ export class Ordering {
     // Step 3: answer retransmission requests before anything else goes out.
     const retransBudget = Math.max(1, cfg.window - Math.max(0, t.fcc - this.myLastFcc))
     const retransmitted = this.answerRequests(t, 0, retransBudget)
-    // Step 4: flow control (§5.9).
+    // Step 4: flow control (§5.9). Decision: a ring of one shares its window with nobody and
+    // sends nothing on the network, so one visit takes whatever the MaxSeqGap bound allows
+    // (below): one event-loop turn per 20 packets would cap a lone daemon at a few MB/s.
     const othersLast = Math.max(0, t.fcc - this.myLastFcc)
-    let allowed = Math.min(cfg.personalWindow, cfg.window - othersLast)
+    let allowed = n === 1 ? cfg.maxSeqGap : Math.min(cfg.personalWindow, cfg.window - othersLast)
     const myBacklog = env.sendQueue.backlogPackets()
     const total = t.backlog - this.myLastBacklog + myBacklog
     if (total > 0 && myBacklog > 0) allowed = Math.min(allowed, Math.max(1, Math.floor(cfg.window * myBacklog / total)))
@@ -329,7 +331,7 @@ export class Ordering {
         ringId: this.ringId, seq, originatorId: me, originatorIncarnation: env.incarnation, hop: t.hop + 1, cls: b.cls,
         chunks: b.chunks
       }
-      const bytes = encodeDataPacket(env.stamp, packet)
+      const bytes = n > 1 ? encodeDataPacket(env.stamp, packet) : undefined
       this.storePacket({ seq, bytes, packet, deliveredEarly: false })
       if (env.traceSends) {
         // `completed` lists the messages in chunk order, so the i-th one is chunk i.
@@ -337,7 +339,7 @@ export class Ordering {
           env.emit({ _tag: "Trace", event: { type: "send", msgSerial: m.serial, configId: this.configId, ord: { ringSeq: this.ringId.seq, seq, index } } })
         )
       }
-      if (n > 1) post.push(bytes)
+      if (bytes !== undefined) post.push(bytes)
     }
     env.counters.packetsSent += sent
     if (queuedBefore >= cfg.sendQueueHighWater && env.sendQueue.length < cfg.sendQueueHighWater) env.onQueueDrained()
@@ -499,7 +501,8 @@ export class Ordering {
           requester = e.requesterId
         }
       }
-      const bytes = restampForRetransmission(this.store.get(s)!.bytes, me, this.env.incarnation)
+      const sp = this.store.get(s)!
+      const bytes = restampForRetransmission(sp.bytes ?? encodeDataPacket(this.env.stamp, sp.packet), me, this.env.incarnation)
       if (askers === 1) {
         this.env.counters.retransmissionsUnicast++
         this.env.emit({ _tag: "SendUnicast", to: requester, channel: "DATA", bytes })

@@ -6,8 +6,11 @@ import type { DataPacket } from "../../Protocol/Ring/DataPacket.js"
 
 export interface StoredPacket {
   readonly seq: number
-  /** The datagram as received or sent (retransmitted from these bytes, §5.6). */
-  readonly bytes: Buffer
+  /**
+   * The datagram as received or sent (retransmitted from these bytes, §5.6). Undefined for a
+   * packet of a ring of one, which nobody can ask for: it is encoded only if ever needed.
+   */
+  readonly bytes: Buffer | undefined
   readonly packet: DataPacket
   /** §5.2 step 7: delivered early as a reliable packet. */
   deliveredEarly: boolean
