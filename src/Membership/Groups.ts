@@ -502,7 +502,20 @@ export class GroupTable {
     }
   }
 
+  /**
+   * §8.5: index + 1, under the current membId. Decision (spec finding, §8.4 as written repeats
+   * gids): a group whose gid still carries an older membId is first re-stamped `(current, 0)`,
+   * its synchronized parts with it. Otherwise one join delivered in R at one daemon and in T at
+   * another, or the two sides of a partition that both kept a group untouched by the change,
+   * number different views alike under the old id (evs-properties G1; found by the group
+   * simulator). Every daemon that applies the operation in the same configuration re-stamps alike.
+   */
   private applied(g: GroupRecord): void {
+    const current = this.currentMembId()
+    if (!membIdMatchesGid(current, g.gid)) {
+      g.gid = { procId: current.rep | 0, time: membTime(current), index: 0 }
+      for (const p of g.parts) if (p.membId !== UNKNOWN) p.membId = current
+    }
     g.gid.index += 1
     this.opsUnderMembId += 1
   }

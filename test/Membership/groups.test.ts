@@ -230,7 +230,7 @@ describe("ordered operations during GTRANS (§8.5 changed rules)", () => {
     expect(n1.table.snapshot()).toEqual(n2.table.snapshot())
   })
 
-  it("an unchanged group keeps lightweight views in GTRANS", () => {
+  it("an unchanged group keeps lightweight views in GTRANS, re-stamped with the transitional id", () => {
     const { n1, n2, alice, bob } = setup()
     n1.take(alice)
     // "quiet" lives on n1 and n2 only, so the transitional {n1, n2} did not change it.
@@ -242,7 +242,9 @@ describe("ordered operations during GTRANS (§8.5 changed rules)", () => {
     expect(summary(n1.take(alice))).toEqual([
       {
         tag: "join",
-        gid: gidOf(reg(4, NODE1), 2),
+        // Not (R4, 2): a daemon cut off from n1 and n2 may apply another operation under R4
+        // (G1); the first operation in T5 re-stamps the group (Groups.ts, `applied`).
+        gid: gidOf(trans(5, NODE1), 1),
         members: ["#alice#node1", "#bob#node2"],
         vsSets: [["#bob#node2"]],
         local: 0
@@ -371,8 +373,9 @@ describe("group ids (§8.4)", () => {
     installReg([n1], reg(4, NODE1), [NODE1])
     leave([n1], alice, "x")
     join([n1], alice, "x")
-    // Under R(4): the group was not deleted under this membId before, so it starts at 0.
-    expect(views(n1.take(alice)).map((v) => v.groupId)).toEqual([gidOf(reg(4, NODE1), 1)])
+    // Under R(4): the leave re-stamps the group (R4, 1) before deleting it, so its re-creation
+    // continues at 2.
+    expect(views(n1.take(alice)).map((v) => v.groupId)).toEqual([gidOf(reg(4, NODE1), 2)])
   })
 })
 
