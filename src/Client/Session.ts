@@ -62,6 +62,8 @@ const INBOX_LOW_WATER = 8_192
 const MAX_DAEMON_MESSAGE = 16 * 1024 * 1024
 const SEND_BATCH_BYTES = 128 * 1024
 const SEND_HIGH_WATER = 8 * 1024 * 1024
+/** Resumed entries are cut off the front of the waiting queue once this many piled up. */
+const WAITING_COMPACT_AFTER = 1024
 const DISCONNECT_LINGER_MS = 2_000
 
 interface Waiting {
@@ -83,8 +85,14 @@ export class Session {
   private batch: Array<Buffer> = []
   private batchBytes = 0
   private flushScheduled = false
-  /** Callers waiting for the socket to drain, in call order. */
+  /**
+   * Callers waiting for the socket to drain, in call order, from `waitingHead` on. An entry
+   * leaves (the head moves) before its caller is resumed: a resumed caller may run on at once,
+   * even into `disconnect`, which sends whatever still waits — an entry still in the queue then
+   * would go out twice.
+   */
   private waiting: Array<Waiting> = []
+  private waitingHead = 0
 
   constructor(
     private readonly socket: net.Socket,
@@ -192,13 +200,13 @@ export class Session {
    * bytes, callers wait (suspended fibers, in order) and are written out as the socket drains.
    */
   sendInOrder(bytes: Buffer): Effect.Effect<void, SessionError> {
-    if (this.waiting.length === 0 && !this.congested()) return this.send(bytes)
+    if (this.waitingCount() === 0 && !this.congested()) return this.send(bytes)
     return Effect.callback<void, SessionError>((resume) => {
-      if (this.waiting.length === 0 && !this.congested()) return resume(this.send(bytes))
+      if (this.waitingCount() === 0 && !this.congested()) return resume(this.send(bytes))
       const entry: Waiting = { bytes, resume }
       this.waiting.push(entry)
       return Effect.sync(() => {
-        const i = this.waiting.indexOf(entry)
+        const i = this.waiting.indexOf(entry, this.waitingHead)
         if (i >= 0) this.waiting.splice(i, 1)
       })
     })
@@ -222,20 +230,32 @@ export class Session {
     return this.socket.writableLength >= SEND_HIGH_WATER
   }
 
+  private waitingCount(): number {
+    return this.waiting.length - this.waitingHead
+  }
+
+  /** Empties the queue, returning who was still in it. */
+  private takeWaiting(): Array<Waiting> {
+    const rest = this.waiting.slice(this.waitingHead)
+    this.waiting = []
+    this.waitingHead = 0
+    return rest
+  }
+
   private readonly onDrain = (): void => {
-    let released = 0
-    while (released < this.waiting.length && !this.congested()) {
-      const { bytes, resume } = this.waiting[released++]!
+    while (this.waitingHead < this.waiting.length && !this.congested()) {
+      const { bytes, resume } = this.waiting[this.waitingHead++]!
       resume(this.send(bytes))
     }
-    if (released > 0) this.waiting.splice(0, released)
+    if (this.waitingHead >= WAITING_COMPACT_AFTER && this.waitingHead * 2 >= this.waiting.length) {
+      this.waiting = this.waiting.slice(this.waitingHead)
+      this.waitingHead = 0
+    }
   }
 
   /** The session ended: every waiting caller gets the session's error. */
   private releaseWaiting(): void {
-    const waiting = this.waiting
-    this.waiting = []
-    for (const { resume } of waiting) resume(Exit.fail(this.unusable()!))
+    for (const { resume } of this.takeWaiting()) resume(Exit.fail(this.unusable()!))
   }
 
   private readonly scheduledFlush = (): void => {
@@ -260,9 +280,7 @@ export class Session {
     const socket = this.socket
     const wasOpen = this.state._tag === "Open"
     // Callers still waiting for the socket go out before the kill, whatever the buffer holds.
-    const waiting = this.waiting
-    this.waiting = []
-    for (const entry of waiting) entry.resume(this.send(entry.bytes))
+    for (const entry of this.takeWaiting()) entry.resume(this.send(entry.bytes))
     this.state = { _tag: "Closed" }
     Queue.endUnsafe(this.inbox)
     if (!wasOpen || socket.destroyed) {

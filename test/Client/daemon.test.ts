@@ -212,6 +212,32 @@ describe.skipIf(!built)("against our daemon (dist/Daemon/main.js)", () => {
       expect(yield* next(inbox)).toMatchObject({ _tag: "Data", messType: 5 })
     }).pipe(Effect.scoped))
 
+  it.live("a sender that disconnects right after an unpaced flood sends each message once", () =>
+    Effect.gen(function*() {
+      // Regression: the last callers, resumed as the socket drained, ran on into disconnect,
+      // which sent again the entries the drain had already sent (found by the 3-daemon bench).
+      const receiver = yield* session("once-rx", "unix")
+      yield* receiver.client.join("once")
+      yield* nextMembership(receiver.inbox)
+      const n = 30_000
+      yield* Effect.scoped(Effect.gen(function*() {
+        const sender = yield* SpreadClient.make({ spreadName: String(port), privateName: "once-tx" })
+        const payload = Buffer.alloc(1000, 1)
+        for (let i = 0; i < n; i++) {
+          payload.writeUInt32LE(i, 0)
+          yield* sender.multicast("agreed", "once", 0, payload)
+        }
+      }))
+      for (let i = 0; i < n; i++) {
+        const m = yield* next(receiver.inbox)
+        if (m._tag !== "Data" || m.data.readUInt32LE(0) !== i) expect.fail(`message ${i} is ${m._tag === "Data" ? m.data.readUInt32LE(0) : m._tag}`)
+      }
+      // Nothing after the last one but the sender's departure.
+      const after = yield* Queue.take(receiver.inbox).pipe(Effect.timeoutOption(Duration.millis(500)))
+      if (after._tag === "Some") expect(after.value._tag).not.toBe("Data")
+      yield* receiver.disconnect
+    }), 60_000)
+
   it.live("a flood of 20,000 messages arrives complete and in order", () =>
     Effect.gen(function*() {
       const sender: SpreadClientService = (yield* session("flooder", "tcp")).client
