@@ -1,0 +1,132 @@
+/**
+ * Three daemons on three hosts (network namespaces, as the tests build them): throughput and
+ * latency of AGREED and SAFE with one sender (on the first host; the receiver on the third, as
+ * the C figures were taken) and with three (one per host), then the time from kill -9 of a
+ * daemon to the new membership at a surviving client, with default and with fast timeouts.
+ *
+ * Run by `npm run bench` through vitest (`vitest.bench.config.ts`), which gives it the same
+ * TypeScript resolution as the tests; it prints tables and asserts nothing: speed targets live
+ * here, never in tests.
+ */
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { it } from "vitest"
+import { SpreadConnection } from "../src/Client/index.ts"
+import { fastProfileSettings } from "../src/Config/index.ts"
+import { createNetwork, type NetnsDaemon, netnsAvailable, type Network, spreadConf } from "../test/support/netns.ts"
+import { ringOf } from "../test/Netns/support.ts"
+
+const SPFLOODER = fileURLToPath(new URL("../dist/Tools/spflooder.js", import.meta.url))
+const NAMES = ["n1", "n2", "n3"]
+const MESSAGES: Record<number, number> = { 100: 200_000, 1000: 100_000, 10000: 20_000 }
+
+interface Report {
+  readonly messagesPerSecond: number
+  readonly megabytesPerSecond: number
+  readonly latencyP50?: number
+  readonly latencyP99?: number
+  readonly lost: number
+  readonly duplicated: number
+  readonly outOfOrder: number
+}
+
+const flooder = (args: ReadonlyArray<string>): Promise<Report> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SPFLOODER, "--json", ...args], { stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()))
+    child.once("exit", (code) =>
+      // 3: the report counts lost, duplicated or reordered messages; the table shows them.
+      code === 0 || code === 3
+        ? resolve(JSON.parse(out.trim().split("\n").at(-1)!) as Report)
+        : reject(new Error(`spflooder ${args.join(" ")} exited ${code}`)))
+  })
+
+const startRing = async (net: Network, conf: string): Promise<Array<NetnsDaemon>> => {
+  const daemons = await Promise.all(NAMES.map((name, i) => net.startDaemon(i, { configText: conf, name })))
+  await Promise.all(daemons.map((d) => d.waitForOutput(ringOf(NAMES), 30_000)))
+  return daemons
+}
+
+const throughput = async (daemons: ReadonlyArray<NetnsDaemon>): Promise<void> => {
+  console.log("\n| service | payload | senders | msgs/s (receiver) | MB/s | p50 ms | p99 ms | lost | duplicated | out of order |")
+  console.log("|---|---|---|---|---|---|---|---|---|---|")
+  let run = 0
+  for (const service of ["agreed", "safe"]) {
+    for (const bytes of [100, 1000, 10000]) {
+      for (const senders of [1, 3]) {
+        const m = Math.floor(MESSAGES[bytes]! / senders)
+        const group = `b${run++}`
+        const common = ["-b", String(bytes), "--service", service, "--groups", group]
+        const receiver = flooder(["-u", `rx${run}`, "-s", daemons[2]!.unixPath, "--receive-only", "-m", String(m), "--senders", String(senders), "--idle", "10", ...common])
+        await new Promise((r) => setTimeout(r, 500))
+        const from = senders === 1 ? [daemons[0]!] : daemons
+        await Promise.all(from.map((d, i) => flooder(["-u", `tx${run}-${i}`, "-s", d.unixPath, "--write-only", "-m", String(m), ...common])))
+        const r = await receiver
+        console.log(
+          `| ${service.toUpperCase()} | ${bytes} B | ${senders} | ${Math.round(r.messagesPerSecond).toLocaleString("en")} | ` +
+            `${r.megabytesPerSecond.toFixed(1)} | ${r.latencyP50?.toFixed(2) ?? "-"} | ${r.latencyP99?.toFixed(2) ?? "-"} | ${r.lost} | ${r.duplicated} | ${r.outOfOrder} |`
+        )
+      }
+    }
+  }
+}
+
+/** Waits for `done`, failing after `ms`. */
+const until = async (what: string, done: () => boolean, ms = 30_000): Promise<void> => {
+  const deadline = performance.now() + ms
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 2))
+  }
+}
+
+let round = 0
+
+/** kill -9 of the middle daemon; ms until a client of the first sees the view without its member. */
+const crashToMembership = async (net: Network, daemons: Array<NetnsDaemon>, conf: string): Promise<number> => {
+  const r = round++
+  const clients = await Promise.all(daemons.map((d, i) =>
+    SpreadConnection.connect({ spreadName: d.unixPath, privateName: `k${r}-${i}`, groupMembership: true })))
+  let views = 0
+  let changedAt = 0
+  const group = `crash${r}`
+  clients[0]!.on("membership", (m) => {
+    if (m._tag !== "Membership" || m.group !== group) return
+    views++
+    if (m.cause === "network") changedAt = performance.now()
+  })
+  for (const c of clients) await c.join(group)
+  await until("the three joins", () => views >= 3)
+  const killedAt = performance.now()
+  daemons[1]!.kill("SIGKILL")
+  await until("the new membership", () => changedAt !== 0)
+  for (const c of clients) await c.disconnect().catch(() => undefined)
+  const marks = daemons.map((d) => d.output().length)
+  daemons[1] = await net.startDaemon(1, { configText: conf, name: "n2" })
+  // Back in one ring of three before the next measurement.
+  await until("the ring of three again", () => ringOf(NAMES).test(daemons[0]!.output().slice(marks[0])))
+  return changedAt - killedAt
+}
+
+it.skipIf(!netnsAvailable().ok)("three daemons on three hosts", async () => {
+  const net = createNetwork({ hosts: 3, prefix: "spreadbench" })
+  try {
+    const lanConf = spreadConf(net)
+    const daemons = await startRing(net, lanConf)
+    await throughput(daemons)
+    const lan: Array<number> = []
+    for (let i = 0; i < 3; i++) lan.push(await crashToMembership(net, daemons, lanConf))
+    for (const d of daemons) await d.stop()
+    const fastConf = spreadConf(net, { extra: fastProfileSettings() })
+    const fast = await startRing(net, fastConf)
+    const quick: Array<number> = []
+    for (let i = 0; i < 3; i++) quick.push(await crashToMembership(net, fast, fastConf))
+    console.log("\n| timeouts | kill -9 → new membership at a surviving client, ms (3 runs) |")
+    console.log("|---|---|")
+    console.log(`| default (LAN) | ${lan.map((t) => t.toFixed(0)).join(", ")} |`)
+    console.log(`| fast profile | ${quick.map((t) => t.toFixed(0)).join(", ")} |`)
+  } finally {
+    await net.destroy()
+  }
+}, 900_000)
