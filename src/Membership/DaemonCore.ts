@@ -18,7 +18,6 @@ import {
   CAUSAL_MESS,
   encodeDataDelivery,
   FIFO_MESS,
-  parsePrivateGroup,
   privateGroupOf,
   SAFE_MESS,
   SELF_DISCARD
@@ -104,6 +103,8 @@ export class DaemonCore {
   readonly groups: GroupTable
   private readonly sessions = new Map<number, Session>()
   private readonly byName = new Map<string, Session>()
+  /** The same sessions by private group, the form every envelope names them in. */
+  private readonly byPrivateGroup = new Map<string, Session>()
   private readonly prng: Prng
   private stamp = 0
   private now: number
@@ -205,6 +206,7 @@ export class DaemonCore {
     }
     this.sessions.set(sessionId, session)
     this.byName.set(name, session)
+    this.byPrivateGroup.set(session.privateGroup, session)
     return name
   }
 
@@ -277,6 +279,7 @@ export class DaemonCore {
   private forget(s: Session): void {
     this.sessions.delete(s.id)
     this.byName.delete(s.privateName)
+    this.byPrivateGroup.delete(s.privateGroup)
     this.sink.close(s.id)
   }
 
@@ -368,9 +371,7 @@ export class DaemonCore {
 
   /** The local session that sent an operation, if the originator is this daemon. */
   private localSender(privateGroup: string, originator: number): Session | undefined {
-    if (originator !== this.init.daemonId) return undefined
-    const parts = parsePrivateGroup(privateGroup)
-    return parts === undefined ? undefined : this.byName.get(parts.privateName)
+    return originator === this.init.daemonId ? this.byPrivateGroup.get(privateGroup) : undefined
   }
 
   /** §8.9: every local target once; the named private groups of this daemon; SELF_DISCARD. */
@@ -406,9 +407,7 @@ export class DaemonCore {
 
   /** `#priv#<this daemon>` names a session here; anything else is not ours (client-protocol §8.4). */
   private privateTarget(name: string): Session | undefined {
-    const parts = parsePrivateGroup(name)
-    if (parts === undefined || parts.daemonName !== this.init.daemonName) return undefined
-    return this.byName.get(parts.privateName)
+    return this.byPrivateGroup.get(name)
   }
 }
 

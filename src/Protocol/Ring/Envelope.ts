@@ -59,11 +59,11 @@ export const encodeEnvelope = (e: Envelope): Buffer => {
   w.u32(e.service)
   w.u16(e.messType & 0xffff)
   w.u8(e.sender.length)
-  w.bytes(Buffer.from(e.sender, "latin1"))
+  w.latin1(e.sender)
   w.u16(e.groups.length)
   for (const g of e.groups) {
     w.u8(g.length)
-    w.bytes(Buffer.from(g, "latin1"))
+    w.latin1(g)
   }
   w.u32(e.payload.length)
   w.bytes(e.payload)

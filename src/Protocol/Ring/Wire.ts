@@ -98,4 +98,8 @@ export class Writer {
     this.buf.set(b, this.pos)
     this.pos += b.length
   }
+  /** A latin1 string, one byte per character (names: the caller checked the length). */
+  latin1(s: string): void {
+    this.pos += this.buf.write(s, this.pos, s.length, "latin1")
+  }
 }
