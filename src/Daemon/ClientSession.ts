@@ -8,7 +8,10 @@
  */
 import {
   ByteQueue,
+  type DataDelivery,
   decodeHint,
+  encodeDataDelivery,
+  encodeHint,
   encodeAccept,
   encodeAuthList,
   encodeRejectByte,
@@ -23,6 +26,7 @@ import {
   MAX_GROUP_NAME,
   MAX_GROUPS_PER_MESSAGE,
   MAX_MESSAGE_BODY_LEN,
+  NAME_OFFSET,
   parseAuthChoice,
   parseConnect,
   readCString,
@@ -32,6 +36,7 @@ import {
   REGULAR_MESS,
   REJECT_AUTH,
   REJECT_NOT_UNIQUE,
+  SELF_DISCARD,
   sendsPatchByte,
   SPREAD_VERSION,
   usesAuthExchange,
@@ -51,6 +56,9 @@ export interface SessionIO {
 }
 
 type Phase = "connect" | "authChoice" | "open" | "closed"
+
+/** Bits a delivered data message keeps: the service and SELF_DISCARD (client-protocol §12 item 6). */
+const DELIVERED_TYPE_BITS = REGULAR_MESS | SELF_DISCARD
 
 const OPERATION_BITS = JOIN_MESS | LEAVE_MESS | KILL_MESS
 
@@ -191,12 +199,35 @@ export class ClientSession {
     }
     const groupsEnd = HEADER_LENGTH + MAX_GROUP_NAME * h.numGroups
     const decoded = decodeHint(h.hint)
-    this.core.multicast(this.id, {
+    const envelope = {
       service: (h.type & ~ENDIAN_TYPE) >>> 0,
       messType: decoded.messType,
       senderBigEndian: decoded.endianMismatch,
       groups: readGroupNames(message, HEADER_LENGTH, h.numGroups),
       payload: message.subarray(groupsEnd, groupsEnd + h.dataLen)
-    })
+    }
+    this.core.multicast(this.id, envelope, deliveryForm(h, message, envelope, this.privateGroup))
   }
+}
+
+/**
+ * The bytes receivers get (client-protocol §6.1), exactly what {@link encodeDataDelivery} makes
+ * of the envelope on any daemon. Usually that is the sender's own message and nothing is copied:
+ * a little-endian header whose type has only service bits and SELF_DISCARD (§12 item 6), a hint
+ * with both flag bits, and names NUL-padded to 32 bytes.
+ */
+const deliveryForm = (h: Header, message: Buffer, e: Omit<DataDelivery, "sender">, sender: string): Buffer => {
+  const canonical = !h.swapped && h.type === ((h.type & DELIVERED_TYPE_BITS) | ENDIAN_TYPE) >>> 0 &&
+    h.hint === encodeHint(e.messType) && isPadded(message, NAME_OFFSET) &&
+    e.groups.every((_, i) => isPadded(message, HEADER_LENGTH + MAX_GROUP_NAME * i))
+  return canonical ? message : encodeDataDelivery({ ...e, sender })
+}
+
+/** The 32-byte name field at `start` has a NUL and only NULs after it. */
+const isPadded = (buf: Buffer, start: number): boolean => {
+  const end = start + MAX_GROUP_NAME
+  let i = buf.indexOf(0, start)
+  if (i < 0 || i >= end) return false
+  for (; i < end; i++) if (buf[i] !== 0) return false
+  return true
 }

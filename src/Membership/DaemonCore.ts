@@ -96,6 +96,19 @@ interface Queued {
   readonly input: RingInput
   /** The session a Submit is for, so a refusal ends that session. */
   readonly sessionId: number | undefined
+  /** A client message's own delivery form, kept for its delivery here. */
+  readonly local?: LocalData
+}
+
+/**
+ * A data message of a local session as its receivers here get it: when the ring delivers it back
+ * to this daemon, routing uses this instead of decoding the envelope and encoding the message
+ * again (every message of a lone daemon, the sender's share of a ring's).
+ */
+interface LocalData {
+  readonly envelope: Envelope
+  /** The client message in delivery form (client-protocol §6.1). */
+  readonly bytes: Buffer
 }
 
 export class DaemonCore {
@@ -109,6 +122,8 @@ export class DaemonCore {
   private stamp = 0
   private now: number
   private readonly queue: Array<Queued> = []
+  /** My data messages in the ring, by wire serial, until delivered (see {@link LocalData}). */
+  private readonly pendingLocal = new Map<number, LocalData>()
   private running = false
   /** Why client reads are paused: the ring's send queue is full, or a GROUPS exchange runs. */
   private queueFull = false
@@ -230,11 +245,15 @@ export class DaemonCore {
     return this.sessions.get(sessionId)?.privateGroup
   }
 
-  /** A data message (client-protocol §5): ordered by its service's class (§5.8). */
-  multicast(sessionId: number, message: Omit<Envelope, "kind" | "sender">): void {
+  /**
+   * A data message (client-protocol §5): ordered by its service's class (§5.8). `delivery` is the
+   * same message as its receivers get it (§6.1), used when it comes back to this daemon.
+   */
+  multicast(sessionId: number, message: Omit<Envelope, "kind" | "sender">, delivery: Buffer): void {
     const s = this.sessions.get(sessionId)
     if (s?.state !== "open") return
-    this.submit({ ...message, kind: "CLIENT_DATA", sender: s.privateGroup }, deliveryClassOf(message.service), sessionId)
+    const envelope: Envelope = { ...message, kind: "CLIENT_DATA", sender: s.privateGroup }
+    this.submit(envelope, deliveryClassOf(message.service), sessionId, undefined, { envelope, bytes: delivery })
   }
 
   /** Join and leave are ordered operations (§8.2), applied when delivered (§8.5). */
@@ -286,22 +305,30 @@ export class DaemonCore {
   // -------------------------------------------------------------------------------------------
   // The ring
 
-  private submit(envelope: Envelope, deliveryClass: DeliveryClass, sessionId: number | undefined, path?: "GROUPS"): void {
+  private submit(
+    envelope: Envelope,
+    deliveryClass: DeliveryClass,
+    sessionId: number | undefined,
+    path?: "GROUPS",
+    local?: LocalData
+  ): void {
     const bytes = encodeEnvelope(envelope)
-    this.feed({ _tag: "Submit", now: this.now, envelope: bytes, deliveryClass, ...(path ? { path } : {}) }, sessionId)
+    this.feed({ _tag: "Submit", now: this.now, envelope: bytes, deliveryClass, ...(path ? { path } : {}) }, sessionId, local)
   }
 
   /**
    * One input at a time (§3.3 item 1): an input that handling an output produces (a GROUPS_STATE
    * submitted on install, a gate change) waits until every output of the current step is done.
    */
-  private feed(input: RingInput, sessionId: number | undefined): void {
-    this.queue.push({ input, sessionId })
+  private feed(input: RingInput, sessionId: number | undefined, local?: LocalData): void {
+    this.queue.push(local === undefined ? { input, sessionId } : { input, sessionId, local })
     if (this.running) return
     this.running = true
     try {
       for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
+        const serial = this.engine.lastSerial
         const outputs = this.engine.step(q.input)
+        if (q.local !== undefined && this.engine.lastSerial !== serial) this.pendingLocal.set(this.engine.lastSerial, q.local)
         for (let i = 0; i < outputs.length; i++) this.perform(outputs[i]!, q.sessionId)
       }
     } finally {
@@ -311,8 +338,16 @@ export class DaemonCore {
 
   private perform(o: RingOutput, sessionId: number | undefined): void {
     switch (o._tag) {
-      case "Deliver":
+      case "Deliver": {
+        if (o.originatorId === this.init.daemonId && o.originatorIncarnation === this.init.incarnation) {
+          const local = this.pendingLocal.get(o.msgSerial)
+          if (local !== undefined) {
+            this.pendingLocal.delete(o.msgSerial)
+            return this.route(local.envelope, this.localSender(local.envelope.sender, o.originatorId), local.bytes)
+          }
+        }
         return this.delivered(o.originatorId, o.envelope)
+      }
       case "Install":
         this.sink.event({ _tag: "Installed", kind: o.kind, seq: o.configId.seq, rep: o.configId.rep, members: o.members })
         if (o.kind === "TRANS") this.groups.installTransitional(o.configId, o.members)
@@ -351,7 +386,7 @@ export class DaemonCore {
     const e = d.envelope
     switch (e.kind) {
       case "CLIENT_DATA":
-        return this.route(e, this.localSender(e.sender, originator))
+        return this.route(e, this.localSender(e.sender, originator), undefined)
       case "GROUP_JOIN":
         if (e.groups.length !== 1) return this.sink.event({ _tag: "BadEnvelope", from: originator, reason: "join without one group" })
         return this.groups.join(e.sender, originator, e.groups[0]!, this.localSender(e.sender, originator))
@@ -375,21 +410,14 @@ export class DaemonCore {
   }
 
   /** §8.9: every local target once; the named private groups of this daemon; SELF_DISCARD. */
-  private route(e: Envelope, sender: Session | undefined): void {
+  private route(e: Envelope, sender: Session | undefined, delivery: Buffer | undefined): void {
     const stamp = ++this.stamp
-    let bytes: Buffer | undefined
+    let bytes = delivery
     if (sender !== undefined && (e.service & SELF_DISCARD) !== 0) sender.stamp = stamp
     const to = (target: Session): void => {
       if (target.stamp === stamp || target.state !== "open") return
       target.stamp = stamp
-      bytes ??= encodeDataDelivery({
-        service: e.service,
-        sender: e.sender,
-        groups: e.groups,
-        messType: e.messType,
-        hintBigEndian: e.senderBigEndian,
-        payload: e.payload
-      })
+      bytes ??= encodeDataDelivery(e)
       this.sink.deliver(target.id, bytes, sender?.id)
     }
     for (let i = 0; i < e.groups.length; i++) {

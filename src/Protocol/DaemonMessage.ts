@@ -91,7 +91,7 @@ export interface DataDelivery {
   readonly groups: ReadonlyArray<string>
   readonly messType: number
   /** The sender wrote its `hint` big-endian: the receiver gets the very bytes it wrote (§4.2). */
-  readonly hintBigEndian: boolean
+  readonly senderBigEndian: boolean
   readonly payload: Uint8Array
 }
 
@@ -103,7 +103,7 @@ export interface DataDelivery {
 export const encodeDataDelivery = (d: DataDelivery): Buffer => {
   const groupsEnd = HEADER_LENGTH + MAX_GROUP_NAME * d.groups.length
   const buf = Buffer.allocUnsafe(groupsEnd + d.payload.length)
-  const byteOrder = d.hintBigEndian ? "big" : "little"
+  const byteOrder = d.senderBigEndian ? "big" : "little"
   writeHeader(buf, 0, {
     type: d.service & (REGULAR_MESS | SELF_DISCARD),
     name: d.sender,
@@ -111,7 +111,7 @@ export const encodeDataDelivery = (d: DataDelivery): Buffer => {
     hint: encodeHint(d.messType, byteOrder),
     dataLen: d.payload.length
   })
-  if (d.hintBigEndian) buf.writeUInt32BE(encodeHint(d.messType, byteOrder), HINT_OFFSET)
+  if (d.senderBigEndian) buf.writeUInt32BE(encodeHint(d.messType, byteOrder), HINT_OFFSET)
   for (let i = 0; i < d.groups.length; i++) writeGroupName(buf, HEADER_LENGTH + MAX_GROUP_NAME * i, d.groups[i]!)
   buf.set(d.payload, groupsEnd)
   return buf

@@ -13,7 +13,9 @@ import {
   encodeAuthChoice,
   encodeClientMessage,
   encodeConnect,
-  encodeJoin
+  encodeDataDelivery,
+  encodeJoin,
+  HEADER_LENGTH
 } from "../../src/Protocol/index.ts"
 import { coreOfOne } from "../support/core.ts"
 
@@ -73,6 +75,25 @@ describe("ClientSession (sans-IO)", () => {
     ]))
     const got = (w.delivered.get(1) ?? []).map((b) => decodeDaemonMessage(b, "#alice#node1")._tag)
     expect(got).toEqual(["Membership", "Data"])
+  })
+
+  it("a message comes back in the one form every daemon delivers: names NUL-padded, our byte order", () => {
+    const w = world()
+    const s = w.open(1)
+    handshake(s, "alice")
+    s.receive(encodeJoin("#alice#node1", "chat"))
+    const fields = { type: AGREED_MESS, sender: "#alice#node1", groups: ["chat"], messType: 3, data: Buffer.from("hi") }
+    const canonical = encodeDataDelivery({ service: AGREED_MESS, sender: "#alice#node1", groups: ["chat"], messType: 3, senderBigEndian: false, payload: fields.data })
+    const junk = encodeClientMessage(fields)
+    junk.fill(0x7a, HEADER_LENGTH + 5, HEADER_LENGTH + 32) // bytes after the group name's NUL
+    for (const message of [encodeClientMessage(fields), junk, encodeClientMessage({ ...fields, byteOrder: "big" })]) s.receive(message)
+    const data = (w.delivered.get(1) ?? []).slice(1)
+    expect(data).toHaveLength(3)
+    expect(data[0]!.toString("hex")).toBe(canonical.toString("hex"))
+    expect(data[1]!.toString("hex")).toBe(canonical.toString("hex"))
+    // A big-endian sender keeps its own hint bytes (client-protocol §4.2); the rest is canonical.
+    expect(data[2]!.subarray(0, 40).equals(canonical.subarray(0, 40))).toBe(true)
+    expect(data[2]!.subarray(44).equals(canonical.subarray(44))).toBe(true)
   })
 
   it("arbitrary bytes, in arbitrary pieces, never throw and never touch another session", () => {

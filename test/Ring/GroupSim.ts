@@ -18,7 +18,7 @@ import { type CoreEvent, type CoreSink, DaemonCore, type DriverOutput } from "..
 import { Prng } from "../../src/Membership/Ring/Prng.ts"
 import { makeRingConfig, type RingConfig } from "../../src/Membership/Ring/RingConfig.ts"
 import type { Channel, TimerName } from "../../src/Membership/Ring/Types.ts"
-import { decodeDaemonMessage, privateGroupOf, SELF_DISCARD } from "../../src/Protocol/index.ts"
+import { decodeDaemonMessage, encodeDataDelivery, privateGroupOf, SELF_DISCARD } from "../../src/Protocol/index.ts"
 import {
   checkGroups,
   ClientRecorder,
@@ -608,7 +608,8 @@ export class GroupSim {
     const { id, payload } = s.rec.csend([...groups], serviceType, messType, body)
     this.stats.sends++
     if (final) this.finals.push({ id, sender: s.client, groups: [...groups], selfDiscard })
-    p.core.multicast(s.id, { service: serviceType, messType, senderBigEndian: this.rng.next() < 0.1, groups: [...groups], payload })
+    const message = { service: serviceType, messType, senderBigEndian: this.rng.next() < 0.1, groups: [...groups], payload }
+    p.core.multicast(s.id, message, encodeDataDelivery({ ...message, sender: s.rec.log.privateGroup }))
   }
 
   // -------------------------------------------------------------------------------------------

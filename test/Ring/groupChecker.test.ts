@@ -474,7 +474,7 @@ describe("ClientRecorder", () => {
     rec.received(decodeDaemonMessage(encodeRegularMembership({ cause: "join", group: "chat", members: [A], groupId: gid, vsSets: [[A]], localVsSetIndex: 0 }), A))
     const { id, payload } = rec.csend(["chat"], AGREED_MESS | SELF_DISCARD, -7, Buffer.from("hello"))
     expect(id).toBe(`${A}/1:1`)
-    const wire = encodeDataDelivery({ service: AGREED_MESS | SELF_DISCARD, sender: A, groups: ["chat"], messType: -7, hintBigEndian: true, payload })
+    const wire = encodeDataDelivery({ service: AGREED_MESS | SELF_DISCARD, sender: A, groups: ["chat"], messType: -7, senderBigEndian: true, payload })
     bob.received(decodeDaemonMessage(wire, B))
     rec.received(decodeDaemonMessage(encodeTransition("chat", gid), A))
     rec.received(decodeDaemonMessage(encodeSelfLeave("chat"), A))

@@ -107,6 +107,11 @@ export class RingEngine implements MembershipEnv {
     return this.currentConfig
   }
 
+  /** The §2.4 wire serial of the last message a `Submit` accepted (0 before any). */
+  get lastSerial(): number {
+    return this.serial >>> 0
+  }
+
   /**
    * §10 `MON_FLOW_CONTROL`: new windows at run time (absent = unchanged). Refused (false) when the
    * result breaks the §5.9/§5.10 order; the monitor handler also bounds `window` by §4.8.1.
