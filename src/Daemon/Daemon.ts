@@ -24,6 +24,7 @@ import { ListenError } from "./Errors.js"
 import { type OutboxLimits, SLOW_READER_GRACE_MS } from "./Outbox.js"
 import { MonitorPort } from "./MonitorPort.js"
 import { RingTimers } from "./RingTimers.js"
+import type { StateFile } from "./StateFile.js"
 import { SessionSocket } from "./SessionSocket.js"
 import { type UdpBindError, type UdpMulticastJoinError, UdpTransport, type UdpTransportOptions } from "./UdpTransport.js"
 
@@ -50,6 +51,8 @@ export interface DaemonOptions {
   readonly names: ReadonlyMap<number, string>
   /** daemon-protocol §2.2 and §6.10.1. */
   readonly incarnation: number
+  /** Where `PersistRingSeq` goes (`RuntimeDir`); undefined: ring seqs start above the clock. */
+  readonly state: StateFile | undefined
   readonly ringSeqFloor: number
   readonly seed: number
   /** Tests only (`--test-drop-rate`): the fraction of received datagrams dropped at random. */
@@ -144,7 +147,13 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
           case "ReadPriority":
             return udp.setReadPriority(o.priority)
           case "PersistRingSeq":
-            // No state directory yet: ring seqs start above the wall clock (§6.10.1 fix 2).
+            try {
+              options.state?.persistRingSeq(o.seq)
+            } catch (e) {
+              // Decision: the ring goes on (a full disk must not stop it); the log says the
+              // guarantee of §6.10.1 R1 is weakened until the next successful write.
+              log("Warn", `cannot persist ring seq ${o.seq}: ${e instanceof Error ? e.message : String(e)}`)
+            }
             return
           case "Exit":
             return void Deferred.doneUnsafe(exit, Exit.succeed(o.code))

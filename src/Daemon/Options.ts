@@ -18,10 +18,12 @@ import {
   type SpreadConfig
 } from "../Config/index.js"
 import { MAX_PROC_NAME, unixSocketPath } from "../Protocol/index.js"
+import { nextRingSeq } from "../Membership/ConfigurationId.js"
 import { makeRingConfig, type RingConfig } from "../Membership/Ring/RingConfig.js"
 import type { DaemonFlags } from "./Cli.js"
 import type { DaemonOptions, TcpAddress } from "./Daemon.js"
 import { UsageError } from "./Errors.js"
+import { StateFile } from "./StateFile.js"
 import { UdpTransport } from "./UdpTransport.js"
 
 /** Every address of this machine, for finding our entry in the configuration (as Spread does). */
@@ -96,6 +98,19 @@ const nextSecond: Effect.Effect<number> = Effect.suspend(() => {
   )
 })
 
+/** `RuntimeDir`'s state file, or undefined (with a warning) when it cannot be used. */
+const openStateFile = (runtimeDir: string | null, name: string): Effect.Effect<StateFile | undefined> => {
+  if (runtimeDir === null) return Effect.succeed(undefined)
+  return Effect.try(() => StateFile.open(runtimeDir, name, Math.floor(Date.now() / 1000))).pipe(
+    Effect.catch((e) =>
+      Effect.as(
+        Effect.logWarning(`RuntimeDir ${runtimeDir} is not usable (${e.cause instanceof Error ? e.cause.message : String(e.cause)}): incarnation and ring seqs come from the clock`),
+        undefined
+      )
+    )
+  )
+}
+
 export const daemonOptions = (flags: DaemonFlags): Effect.Effect<Startup, ConfigError | DaemonSelectionError> =>
   Effect.gen(function*() {
     const zeroConfig = flags.configFile === undefined
@@ -108,7 +123,13 @@ export const daemonOptions = (flags: DaemonFlags): Effect.Effect<Startup, Config
       catch: (e) => e as DaemonSelectionError
     })
     const hash = configHash(config)
-    const incarnation = yield* nextSecond
+    const state = yield* openStateFile(config.host.runtimeDir, me.name)
+    // §2.2 / §6.10.1: the persisted counter and ring seq; without them, the wall clock.
+    const incarnation = state === undefined ? yield* nextSecond : state.incarnation
+    const ringSeqFloor = state === undefined || state.firstStart ? Date.now() : state.ringSeq
+    // The boot ring (§6.11) takes the next seq without a commit token: persist it too, or the
+    // next start would boot into the same ring id.
+    state?.persistRingSeq(nextRingSeq(ringSeqFloor))
     const options: DaemonOptions = {
       daemonName: me.name,
       daemonId: me.id,
@@ -121,8 +142,8 @@ export const daemonOptions = (flags: DaemonFlags): Effect.Effect<Startup, Config
       udp: UdpTransport.optionsFrom(config, me),
       names: new Map(config.daemons.map((d) => [d.id, d.name])),
       incarnation,
-      // daemon-protocol §6.10.1 fix 2: without a state directory, wall-clock milliseconds.
-      ringSeqFloor: Date.now(),
+      ringSeqFloor,
+      state,
       seed: randomInt(0x7fff_ffff),
       dropRate: flags.dropRate
     }

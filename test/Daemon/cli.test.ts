@@ -3,7 +3,9 @@
  * configuration, and a clean shutdown on SIGTERM/SIGINT.
  */
 import { spawnSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { MAIN, startDaemon, writeConfig } from "../support/daemon.ts"
 import { connectPeer, joinAndWait } from "../support/session.ts"
@@ -39,6 +41,23 @@ describe("spread command line", () => {
     const r = run(["-c", file, "-n", "gamma"])
     expect(r.status).not.toBe(0)
     expect(r.stderr).toContain('no daemon named "gamma"')
+  })
+
+  it("with RuntimeDir, each start has a larger incarnation and boots above the last ring seq", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "spread-run-"))
+    const config = `Spread_Segment 127.0.0.255:4803 {\n  node1 127.0.0.1\n}\nRuntimeDir = ${dir}\n`
+    const starts: Array<{ incarnation: number; seq: number }> = []
+    for (let i = 0; i < 2; i++) {
+      const daemon = await startDaemon({ name: "node1", config })
+      const ready = /incarnation=(\d+)/.exec(daemon.output())
+      const ring = /regular configuration \((\d+), node1\)/.exec(daemon.output())
+      starts.push({ incarnation: Number(ready?.[1]), seq: Number(ring?.[1]) })
+      expect(await daemon.stop()).toBe(0)
+    }
+    expect(starts[1]!.incarnation).toBeGreaterThan(starts[0]!.incarnation)
+    expect(starts[1]!.seq).toBeGreaterThan(starts[0]!.seq)
+    const state = JSON.parse(readFileSync(join(dir, "spread-node1.state"), "utf8")) as { incarnation: number; ringSeq: number }
+    expect(state).toEqual({ incarnation: starts[1]!.incarnation, ringSeq: starts[1]!.seq })
   })
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
