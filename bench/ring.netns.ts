@@ -11,10 +11,9 @@
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { it } from "vitest"
-import { SpreadConnection } from "../src/Client/index.ts"
 import { fastProfileSettings } from "../src/Config/index.ts"
 import { createNetwork, type NetnsDaemon, netnsAvailable, type Network, spreadConf } from "../test/support/netns.ts"
-import { ringOf } from "../test/Netns/support.ts"
+import { connectTo, eventually, hasView, type RecordingClient, ringOf } from "../test/Netns/support.ts"
 
 const SPFLOODER = fileURLToPath(new URL("../dist/Tools/spflooder.js", import.meta.url))
 const NAMES = ["n1", "n2", "n3"]
@@ -48,8 +47,6 @@ const startRing = async (net: Network, conf: string): Promise<Array<NetnsDaemon>
   return daemons
 }
 
-let run = 0
-
 const throughput = async (
   title: string,
   daemons: ReadonlyArray<NetnsDaemon>,
@@ -57,6 +54,7 @@ const throughput = async (
   sendersList: ReadonlyArray<number>
 ): Promise<void> => {
   console.log(`\n${title}\n`)
+  let run = 0
   console.log("| service | payload | senders | msgs/s (receiver) | MB/s | p50 ms | p99 ms | lost | duplicated | out of order |")
   console.log("|---|---|---|---|---|---|---|---|---|---|")
   for (const service of services) {
@@ -79,40 +77,26 @@ const throughput = async (
   }
 }
 
-/** Waits for `done`, failing after `ms`. */
-const until = async (what: string, done: () => boolean, ms = 30_000): Promise<void> => {
-  const deadline = performance.now() + ms
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 2))
-  }
-}
-
 let round = 0
 
 /** kill -9 of the middle daemon; ms until a client of the first sees the view without its member. */
 const crashToMembership = async (net: Network, daemons: Array<NetnsDaemon>, conf: string): Promise<number> => {
   const r = round++
-  const clients = await Promise.all(daemons.map((d, i) =>
-    SpreadConnection.connect({ spreadName: d.unixPath, privateName: `k${r}-${i}`, groupMembership: true })))
-  let views = 0
-  let changedAt = 0
   const group = `crash${r}`
-  clients[0]!.on("membership", (m) => {
-    if (m._tag !== "Membership" || m.group !== group) return
-    views++
-    if (m.cause === "network") changedAt = performance.now()
-  })
-  for (const c of clients) await c.join(group)
-  await until("the three joins", () => views >= 3)
+  const clients: Array<RecordingClient> = []
+  for (const [i, d] of daemons.entries()) clients.push(await connectTo(d, `k${r}-${i}`))
+  for (const c of clients) await c.connection.join(group)
+  await eventually("the three joins", () => clients.every((c) => hasView(c, group, clients)))
   const killedAt = performance.now()
   daemons[1]!.kill("SIGKILL")
-  await until("the new membership", () => changedAt !== 0)
-  for (const c of clients) await c.disconnect().catch(() => undefined)
-  const marks = daemons.map((d) => d.output().length)
+  const [first, , third] = clients as [RecordingClient, RecordingClient, RecordingClient]
+  await eventually("the new membership", () => hasView(first, group, [first, third]))
+  const changedAt = first.received.at(-1)!.at
+  for (const c of [first, third]) await c.connection.disconnect()
+  const mark = daemons[0]!.output().length
   daemons[1] = await net.startDaemon(1, { configText: conf, name: "n2" })
   // Back in one ring of three before the next measurement.
-  await until("the ring of three again", () => ringOf(NAMES).test(daemons[0]!.output().slice(marks[0])))
+  await eventually("the ring of three again", () => ringOf(NAMES).test(daemons[0]!.output().slice(mark)), 30_000)
   return changedAt - killedAt
 }
 
