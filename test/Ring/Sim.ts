@@ -9,7 +9,7 @@
 import { Prng } from "../../src/Membership/Ring/Prng.js"
 import { makeRingConfig, type RingConfig } from "../../src/Membership/Ring/RingConfig.js"
 import { RingEngine } from "../../src/Membership/Ring/RingEngine.js"
-import type { Channel, ConfigurationId, DeliveryClass, Ord, RingOutput, TimerName } from "../../src/Membership/Ring/Types.js"
+import type { Channel, ConfigurationId, DeliveryClass, Ord, RingInput, RingOutput, TimerName } from "../../src/Membership/Ring/Types.js"
 import { Heap } from "./Heap.js"
 
 export interface NetFaults {
@@ -61,6 +61,12 @@ export interface SimOptions {
   readonly maxSteps?: number
   /** Post-process a daemon's outputs (bug injection). */
   readonly mutateOutputs?: (daemon: number, outs: Array<RingOutput>, rng: Prng) => Array<RingOutput>
+  /**
+   * Observer around every engine step (coverage of the §6.15 table, measurements): it must call
+   * `run()` exactly once and return its outputs unchanged. The engine may be inspected before and
+   * after `run()`; it must not be driven. Absent: the step runs as is.
+   */
+  readonly onStep?: (daemon: number, engine: RingEngine, input: RingInput, run: () => Array<RingOutput>) => Array<RingOutput>
 }
 
 /** Identity of a test message, also written in the envelope: `id#incarnation:index`. */
@@ -207,7 +213,7 @@ export class Sim {
     this.procs.set(id, proc)
     this.logs.set(key, [{ type: "start", t: this.now }])
     const fixed = this.options.boot !== "alone"
-    this.apply(id, proc.engine.step({
+    this.apply(id, this.step(id, proc.engine, {
       _tag: "Init", now: this.now, incarnation, ringSeqFloor: this.persisted.get(id) ?? 0, seed: this.options.seed ^ (id * 31 + incarnation),
       ...(fixed && incarnation === 1 ? { fixedRing: this.ids.map((i) => ({ id: i, incarnation: 1 })) } : {})
     }))
@@ -242,7 +248,7 @@ export class Sim {
         case "shutdown": {
           const p = this.procs.get(e.to)
           if (p === undefined) break
-          this.apply(e.to, p.engine.step({ _tag: "Shutdown", now: this.now }))
+          this.apply(e.to, this.step(e.to, p.engine, { _tag: "Shutdown", now: this.now }))
           p.alive = false
           this.gone.add(e.to)
           this.logs.get(p.key)!.push({ type: "crash", t: this.now })
@@ -256,14 +262,14 @@ export class Sim {
         case "packet": {
           const p = this.procs.get(e.to)
           if (p === undefined || !p.alive || !this.connected(e.from, e.to)) break
-          this.apply(e.to, p.engine.step({ _tag: "PacketReceived", now: e.at, channel: e.channel, source: addressOf(e.from), bytes: e.bytes }))
+          this.apply(e.to, this.step(e.to, p.engine, { _tag: "PacketReceived", now: e.at, channel: e.channel, source: addressOf(e.from), bytes: e.bytes }))
           break
         }
         case "timer": {
           const p = this.procs.get(e.to)
           if (p === undefined || p.incarnation !== e.incarnation) break
           if (this.latestGen.get(`${e.to}#${e.incarnation}/${e.timer}`) !== e.generation) break
-          this.apply(e.to, p.engine.step({ _tag: "TimerFired", now: e.at, timer: e.timer, generation: e.generation }))
+          this.apply(e.to, this.step(e.to, p.engine, { _tag: "TimerFired", now: e.at, timer: e.timer, generation: e.generation }))
           break
         }
         case "submit": {
@@ -278,13 +284,19 @@ export class Sim {
           const msg: Submitted = { key: `${p.key}:${index}`, origin: p.key, originId: e.to, envelope, deliveryClass: e.deliveryClass, index, at: e.at }
           this.submitted.set(msg.key, msg)
           this.pendingSubmit = msg
-          this.apply(e.to, p.engine.step({ _tag: "Submit", now: e.at, envelope, deliveryClass: e.deliveryClass }))
+          this.apply(e.to, this.step(e.to, p.engine, { _tag: "Submit", now: e.at, envelope, deliveryClass: e.deliveryClass }))
           this.pendingSubmit = undefined
           break
         }
       }
     }
     return this
+  }
+
+  /** One engine step, through the optional observer. */
+  private step(id: number, engine: RingEngine, input: RingInput): Array<RingOutput> {
+    const hook = this.options.onStep
+    return hook === undefined ? engine.step(input) : hook(id, engine, input, () => engine.step(input))
   }
 
   private connected(a: number, b: number): boolean {
@@ -344,7 +356,7 @@ export class Sim {
             procs: o.members.map((m, i) => procKey(m, o.incarnations[i]!))
           })
           // The group layer's part (§8.6), simplified: open the gate at once after a regular install.
-          if (o.kind === "REG") this.apply(id, engine.step({ _tag: "SetDeliveryGate", now: this.now, gate: "OPEN" }))
+          if (o.kind === "REG") this.apply(id, this.step(id, engine, { _tag: "SetDeliveryGate", now: this.now, gate: "OPEN" }))
           break
         case "Deliver": {
           const key = `${o.envelope.readUInt32LE(0)}#${o.envelope.readUInt32LE(4)}:${o.envelope.readUInt32LE(8)}`
