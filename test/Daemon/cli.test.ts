@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { MAIN, startDaemon, writeConfig } from "../support/daemon.ts"
+import { MAIN, sleep, startDaemon, writeConfig } from "../support/daemon.ts"
 import { connectPeer, joinAndWait } from "../support/session.ts"
 
 const run = (args: ReadonlyArray<string>) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 20_000 })
@@ -49,6 +49,8 @@ describe("spread command line", () => {
     const starts: Array<{ incarnation: number; seq: number }> = []
     for (let i = 0; i < 2; i++) {
       const daemon = await startDaemon({ name: "node1", config })
+      // The log lines may reach the pipe a moment after the daemon accepts connections.
+      for (let i = 0; i < 200 && !/incarnation=\d+[^]*regular configuration/.test(daemon.output()); i++) await sleep(10)
       const ready = /incarnation=(\d+)/.exec(daemon.output())
       const ring = /regular configuration \((\d+), node1\)/.exec(daemon.output())
       starts.push({ incarnation: Number(ready?.[1]), seq: Number(ring?.[1]) })
