@@ -218,16 +218,23 @@ export class ClientSession {
  */
 const deliveryForm = (h: Header, message: Buffer, e: Omit<DataDelivery, "sender">, sender: string): Buffer => {
   const canonical = !h.swapped && h.type === ((h.type & DELIVERED_TYPE_BITS) | ENDIAN_TYPE) >>> 0 &&
-    h.hint === encodeHint(e.messType) && isPadded(message, NAME_OFFSET) &&
-    e.groups.every((_, i) => isPadded(message, HEADER_LENGTH + MAX_GROUP_NAME * i))
+    h.hint === encodeHint(e.messType) && namesArePadded(message, e.groups.length)
   return canonical ? message : encodeDataDelivery({ ...e, sender })
+}
+
+/** The sender field and the `groups` group fields each hold a NUL and only NULs after it. */
+const namesArePadded = (buf: Buffer, groups: number): boolean => {
+  if (!isPadded(buf, NAME_OFFSET)) return false
+  for (let i = 0; i < groups; i++) if (!isPadded(buf, HEADER_LENGTH + MAX_GROUP_NAME * i)) return false
+  return true
 }
 
 /** The 32-byte name field at `start` has a NUL and only NULs after it. */
 const isPadded = (buf: Buffer, start: number): boolean => {
   const end = start + MAX_GROUP_NAME
-  let i = buf.indexOf(0, start)
-  if (i < 0 || i >= end) return false
+  let i = start
+  while (i < end && buf[i] !== 0) i++
+  if (i === end) return false
   for (; i < end; i++) if (buf[i] !== 0) return false
   return true
 }
