@@ -359,14 +359,33 @@ const canConnectUnix = (path: string): Promise<boolean> =>
     socket.once("error", () => resolve(false))
   })
 
-/** The daemon sees the per-host directory as /tmp, so nothing it needs may live under /tmp. */
-const checkOutsideTmp = (what: string, path: string): void => {
-  const real = realpathSync(path)
-  if (real === "/tmp" || real.startsWith("/tmp/")) {
-    throw new Error(`${what} ${real} is under /tmp, which a netns daemon sees replaced by its host directory; ` +
-      "run the tests from a checkout outside /tmp")
+/**
+ * The daemon sees its host directory as /tmp. What it needs from the real /tmp (a checkout under
+ * /tmp, as `mktemp -d` gives; a node there) is mounted back at the same path: these are the
+ * top-level /tmp entries holding them.
+ */
+const tmpEntriesOf = (paths: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const entries = new Set<string>()
+  for (const path of paths) {
+    const real = realpathSync(path)
+    if (real.startsWith("/tmp/")) entries.add(real.slice("/tmp/".length).split("/")[0]!)
   }
+  for (const e of entries) if (!/^[A-Za-z0-9._-]+$/.test(e)) throw new Error(`/tmp/${e}: an unusual name the daemon launcher does not handle`)
+  return [...entries]
 }
+
+/**
+ * Runs in the daemon's private mount namespace: the real /tmp is set aside on /mnt (only inside
+ * that namespace), the host directory becomes /tmp, and the kept entries come back from /mnt.
+ * Arguments: the host directory, the kept entries (space-separated), then the command.
+ */
+const LAUNCH_SCRIPT = [
+  "dir=\"$1\"; keep=\"$2\"; shift 2",
+  "if [ -n \"$keep\" ]; then mount --bind /tmp /mnt || exit 1; fi",
+  "mount --bind \"$dir\" /tmp || exit 1",
+  "for k in $keep; do mkdir -p \"/tmp/$k\" && mount --bind \"/mnt/$k\" \"/tmp/$k\" || exit 1; done",
+  "exec \"$@\""
+].join("\n")
 
 // ---------------------------------------------------------------------------------------------
 // The network
@@ -431,8 +450,7 @@ export const createNetwork = (options: NetworkOptions): Network => {
   if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > 250) {
     throw new Error(`hosts: ${options.hosts} is not from 1 to 250`)
   }
-  checkOutsideTmp("the daemon", MAIN)
-  checkOutsideTmp("node", process.execPath)
+  const keep = tmpEntriesOf([MAIN, process.execPath]).join(" ")
   installExitHooks()
   removeStale(prefix)
 
@@ -563,7 +581,7 @@ export const createNetwork = (options: NetworkOptions): Network => {
     // Unix sockets are not network-namespaced. Paths go in as arguments, never into the script.
     const proc = spawnIn(i, [
       "unshare", "--mount", "--propagation", "private",
-      "sh", "-c", "dir=\"$1\"; shift; mount --bind \"$dir\" /tmp && exec \"$@\"", "sh", host.dir,
+      "sh", "-c", LAUNCH_SCRIPT, "sh", host.dir, keep,
       process.execPath, MAIN, ...flags
     ], { label: `spread-${options.name}` })
     const unixPath = join(host.dir, String(port))
