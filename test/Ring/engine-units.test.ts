@@ -8,7 +8,7 @@ import { decodeRingPacket, encodeDataPacket, encodeLeave, type Token } from "../
 import { Reassembly } from "../../src/Membership/Ring/Reassembly.js"
 import { checkRingConfig, makeRingConfig, maxFragmentLength } from "../../src/Membership/Ring/RingConfig.js"
 import { RingEngine } from "../../src/Membership/Ring/RingEngine.js"
-import { SendQueue } from "../../src/Membership/Ring/SendQueue.js"
+import { LONE_FRAGMENT_LENGTH, SendQueue } from "../../src/Membership/Ring/SendQueue.js"
 import type { RingOutput } from "../../src/Membership/Ring/Types.js"
 
 const ROOM = 1472 - 24 - 40
@@ -70,6 +70,58 @@ describe("packing and fragmentation (§4.3)", () => {
     q.restartPartial()
     expect(q.nextPacket()!.chunks[0]!.fragIndex).toBe(0)
     expect(q.backlogPackets()).toBeGreaterThanOrEqual(3)
+  })
+
+  it("on a ring of one, a message is cut at LONE_FRAGMENT_LENGTH; the ring size may change between packets, and every packet is one valid datagram", () => {
+    const msg = fc.record({ size: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1000, max: 150_000 })), cls: fc.constantFrom(1 as const, 2 as const, 3 as const) })
+    fc.assert(fc.property(fc.array(msg, { minLength: 1, maxLength: 30 }), fc.array(fc.boolean(), { minLength: 1 }), (msgs, loneFlags) => {
+      const q = new SendQueue(FRAG, ROOM)
+      const sent = msgs.map((m, i) => {
+        const b = Buffer.alloc(m.size, i & 0xff)
+        q.push(i + 1, b, m.cls)
+        return b
+      })
+      const reasm = new Reassembly(1000)
+      const got: Array<Buffer> = []
+      let seq = 0
+      for (;;) {
+        const lone = loneFlags[seq % loneFlags.length]!
+        const p = q.nextPacket(lone)
+        if (p === undefined) break
+        const bytes = encodeDataPacket({ configHash: 1, senderId: 1, senderIncarnation: 1, crc: true }, {
+          ringId: { seq: 2, rep: 1 }, seq: ++seq, originatorId: 1, originatorIncarnation: 1, hop: 1, cls: p.cls, chunks: p.chunks
+        })
+        expect(bytes.length).toBeLessThanOrEqual(65_507)
+        // A fragment is never longer than the cut of the ring it was first sequenced on.
+        for (const c of p.chunks) expect(c.data.length).toBeLessThanOrEqual(LONE_FRAGMENT_LENGTH)
+        expect(decodeRingPacket(bytes).ok).toBe(true)
+        for (const c of p.chunks) {
+          const x = reasm.add(1, c)
+          expect(x._tag).not.toBe("violation")
+          if (x._tag === "complete") got.push(x.envelope)
+        }
+      }
+      expect(got).toEqual(sent)
+    }), { numRuns: 100 })
+  })
+
+  it("on a ring of one, a 10 KB message is one whole chunk, so reassembly hands back the sender's bytes without a copy", () => {
+    const q = new SendQueue(FRAG, ROOM)
+    const m = Buffer.alloc(10_000, 7)
+    q.push(1, m, 2)
+    const p = q.nextPacket(true)!
+    expect(p.chunks.map((c) => [c.fragIndex, c.fragCount])).toEqual([[0, 1]])
+    const x = new Reassembly(10).add(1, p.chunks[0]!)
+    expect(x._tag === "complete" && x.envelope.buffer === m.buffer).toBe(true)
+  })
+
+  it("a partly sent lone message is cut again for the new ring when it restarts (§6.8 step 5)", () => {
+    const q = new SendQueue(FRAG, ROOM)
+    q.push(1, Buffer.alloc(100_000), 2)
+    expect(q.nextPacket(true)!.chunks[0]!.fragCount).toBe(2)
+    q.restartPartial()
+    const p = q.nextPacket(false)!
+    expect([p.chunks[0]!.fragIndex, p.chunks[0]!.fragCount]).toEqual([0, Math.ceil(100_000 / FRAG)])
   })
 })
 

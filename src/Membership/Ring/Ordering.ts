@@ -324,7 +324,7 @@ export class Ordering {
     const post: Array<Buffer> = []
     let sent = 0
     for (; sent < allowed; sent++) {
-      const b = env.sendQueue.nextPacket()
+      const b = env.sendQueue.nextPacket(n === 1)
       if (b === undefined) break
       const seq = ++t.seq
       const packet: DataPacket = {

@@ -4,13 +4,23 @@
  */
 import { CHUNK_HEADER_LENGTH, type ClassCode, type DataChunk, MAX_CHUNKS } from "../../Protocol/Ring/DataPacket.js"
 
+/**
+ * Fragment size on a ring of one. Its packets never reach the network (nobody else holds its
+ * ring, so nobody asks for them, §6.7), so a message needs no MTU-sized fragments, and a whole
+ * one skips reassembly; small ones pack by the same bound. Decision: still bounded so that such a packet, if ever encoded, is one
+ * valid datagram (u16 chunk length, §4.3; 64 KiB UDP payload).
+ */
+export const LONE_FRAGMENT_LENGTH = 60 * 1024
+
 /** A message accepted for sending, with its fragment cursor. */
 export interface PendingMessage {
   /** Full per-incarnation counter (§2.4); the wire carries the low 32 bits. */
   readonly serial: number
   readonly envelope: Buffer
   readonly cls: ClassCode
-  readonly fragCount: number
+  /** Fragment length and count, fixed when the first fragment is sequenced (0: not yet). */
+  fragLength: number
+  fragCount: number
   /** Next fragment to sequence. */
   nextFrag: number
 }
@@ -41,12 +51,8 @@ export class SendQueue {
     return this.items.length - this.head
   }
 
-  fragmentCount(bytes: number): number {
-    return Math.max(1, Math.ceil(bytes / this.maxFragment))
-  }
-
   push(serial: number, envelope: Buffer, cls: ClassCode): void {
-    this.items.push({ serial, envelope, cls, fragCount: this.fragmentCount(envelope.length), nextFrag: 0 })
+    this.items.push({ serial, envelope, cls, fragLength: 0, fragCount: 0, nextFrag: 0 })
     this.pendingBytes += envelope.length
   }
 
@@ -66,12 +72,22 @@ export class SendQueue {
     if (m !== undefined && m.nextFrag > 0) {
       for (let i = 0; i < m.nextFrag; i++) this.pendingBytes += this.fragment(m, i).length
       m.nextFrag = 0
+      m.fragCount = 0
     }
   }
 
   private fragment(m: PendingMessage, i: number): Buffer {
-    const start = i * this.maxFragment
-    return m.envelope.subarray(start, Math.min(m.envelope.length, start + this.maxFragment))
+    const start = i * m.fragLength
+    return m.envelope.subarray(start, Math.min(m.envelope.length, start + m.fragLength))
+  }
+
+  /** Fixes how `m` is cut, if its first fragment is still to come; returns its fragment count. */
+  private cut(m: PendingMessage, lone: boolean): number {
+    if (m.nextFrag === 0) {
+      m.fragLength = lone ? LONE_FRAGMENT_LENGTH : this.maxFragment
+      m.fragCount = Math.max(1, Math.ceil(m.envelope.length / m.fragLength))
+    }
+    return m.fragCount
   }
 
   private pop(): void {
@@ -83,10 +99,14 @@ export class SendQueue {
     }
   }
 
-  /** Builds the next packet from the head of the queue (§4.3 rules 1–6). Undefined if empty. */
-  nextPacket(): BuiltPacket | undefined {
+  /**
+   * Builds the next packet from the head of the queue (§4.3 rules 1–6). Undefined if empty.
+   * `lone`: the ring has one member (see {@link LONE_FRAGMENT_LENGTH}).
+   */
+  nextPacket(lone = false): BuiltPacket | undefined {
     const first = this.items[this.head]
     if (first === undefined) return undefined
+    this.cut(first, lone)
     const frag = this.fragment(first, first.nextFrag)
     const chunk0: DataChunk = { msgSerial: first.serial >>> 0, fragIndex: first.nextFrag, fragCount: first.fragCount, data: frag }
     this.pendingBytes -= frag.length
@@ -98,11 +118,11 @@ export class SendQueue {
     this.pop()
     const chunks = [chunk0]
     const completed = [first]
-    let room = this.packetRoom - CHUNK_HEADER_LENGTH - frag.length
+    let room = (lone ? LONE_FRAGMENT_LENGTH : this.packetRoom) - CHUNK_HEADER_LENGTH - frag.length
     // Rules 1, 2, 5: whole messages of the same class that fit whole, in queue order.
     while (chunks.length < MAX_CHUNKS) {
       const m = this.items[this.head]
-      if (m === undefined || m.cls !== first.cls || m.fragCount !== 1) break
+      if (m === undefined || m.cls !== first.cls || this.cut(m, lone) !== 1) break
       if (CHUNK_HEADER_LENGTH + m.envelope.length > room) break
       chunks.push({ msgSerial: m.serial >>> 0, fragIndex: 0, fragCount: 1, data: m.envelope })
       completed.push(m)
