@@ -29,10 +29,10 @@ import type { RingConfig } from "./Ring/RingConfig.js"
 import { RingEngine, type RingEngineOptions } from "./Ring/RingEngine.js"
 import type { DeliveryClass, RingInput, RingOutput, TimerName } from "./Ring/Types.js"
 
-/** The ring's outputs the driver performs: sockets, timers, durable state, exit. */
+/** The ring's outputs the driver performs: sockets, timers, durable state, exit, a reloaded configuration. */
 export type DriverOutput = Extract<
   RingOutput,
-  { readonly _tag: "SendUnicast" | "SendMulticast" | "SetTimer" | "CancelTimer" | "PersistRingSeq" | "ReadPriority" | "Exit" }
+  { readonly _tag: "SendUnicast" | "SendMulticast" | "SetTimer" | "CancelTimer" | "PersistRingSeq" | "ReadPriority" | "Exit" | "Reconfigured" }
 >
 
 /** Things worth a log line (the driver decides the level). */
@@ -136,8 +136,8 @@ export class DaemonCore {
     this.prng = new Prng(init.seed)
     this.now = init.now
     this.engine = new RingEngine(init.ring, init.daemonId, init.engine)
-    const ranks = new Map(init.ring.daemons.map((d) => [d.id, d.rank]))
-    this.groups = new GroupTable({ myDaemonId: init.daemonId, rankOf: (id) => ranks.get(id) }, {
+    // The engine's ranks: a reload (§9.5) changes them, and the group layer follows.
+    this.groups = new GroupTable({ myDaemonId: init.daemonId, rankOf: (id) => this.engine.configuredRank(id) }, {
       send: (member, bytes) => {
         const s = member as Session
         if (s.state === "open") sink.deliver(s.id, bytes)
@@ -193,6 +193,12 @@ export class DaemonCore {
   /** Advances the core's notion of time without an event (the driver calls it per turn). */
   tick(now: number): void {
     this.now = now
+  }
+
+  /** A re-read configuration file (daemon-protocol §9.5). */
+  reconfigure(now: number, config: RingConfig): void {
+    this.now = now
+    this.feed({ _tag: "Reconfigure", now, config }, undefined)
   }
 
   /** Graceful leave (§6.13). */

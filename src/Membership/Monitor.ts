@@ -11,6 +11,10 @@
  *   before the command takes effect.
  * * Packets that fail authentication or come from elsewhere get no answer at all (`Dropped`):
  *   an answer would make the daemon a reflector for spoofed sources.
+ * * `MON_RELOAD` is accepted under another configuration hash (§9.5): the monitor reads the
+ *   file being rolled out, whose hash the daemons get only by reloading it. It is answered
+ *   under the request's hash, so that the monitor can match the reply. Every other check
+ *   (source, `MonitorKey`, `DangerousMonitor` of the running configuration) still applies.
  */
 import { MAX_DATAGRAM, MAX_WINDOW } from "../Config/Defaults.js"
 import { worstCommitTokenSize } from "../Config/Checks.js"
@@ -205,15 +209,17 @@ export const handleMonitorRequest = (bytes: Buffer, ctx: MonitorContext): Readon
   }
   const decoded = decodeMonitorPacket(packet)
   if (!decoded.ok) return dropped(`malformed monitor packet: ${decoded.detail}`)
-  if (decoded.header.configHash !== ctx.configHash) return dropped("monitor request with another configuration hash")
-  if (decoded.header.senderId !== 0) return dropped("monitor request with a sender id other than 0")
   const p = decoded.packet
+  const hash = decoded.header.configHash
+  if (hash !== ctx.configHash && p._tag !== "MON_RELOAD") return dropped("monitor request with another configuration hash")
+  if (decoded.header.senderId !== 0) return dropped("monitor request with a sender id other than 0")
   if (p._tag === "MON_STATUS_REPLY") return dropped("a status reply is not a request")
   if (p._tag === "MON_STATUS_REQUEST") return [reply(p, ctx, "STATUS")]
+  const answer = hash === ctx.configHash ? ctx : { ...ctx, configHash: hash }
   if (!ctx.dangerousMonitor) {
-    return refuse(p, ctx, "REFUSED_DANGEROUS", `${COMMAND_NAMES[p._tag]} refused: DangerousMonitor is off`)
+    return refuse(p, answer, "REFUSED_DANGEROUS", `${COMMAND_NAMES[p._tag]} refused: DangerousMonitor is off`)
   }
-  return command(p, ctx)
+  return command(p, answer)
 }
 
 /**

@@ -173,6 +173,18 @@ describe("handleMonitorRequest (§10)", () => {
     expect(replyOf(other).reply).toMatchObject({ outcome: "ACCEPTED", detail: "not among the kill targets" })
   })
 
+  it("reload under another hash (§9.5: the monitor reads the new file): accepted, answered under that hash; other commands dropped", () => {
+    const NEW = 0x5eed0002
+    const reload = handleMonitorRequest(request({ _tag: "MON_RELOAD", replyPort: 5, nonce: 3 }, NEW), ctx())
+    expect(tags(reload)).toEqual(["Reply", "Reload"])
+    const r = reload[0]!
+    const d = decodeMonitorPacket(r._tag === "Reply" ? r.bytes : Buffer.alloc(0))
+    expect(d.ok && d.header.configHash).toBe(NEW)
+    expect(tags(handleMonitorRequest(request({ _tag: "MON_RELOAD", replyPort: 5, nonce: 3 }, NEW), ctx({ dangerousMonitor: false })))).toEqual(["Refused", "Reply"])
+    const kill = handleMonitorRequest(request({ _tag: "MON_KILL", replyPort: 5, nonce: 1, targets: [MY_ID] }, NEW), ctx())
+    expect(tags(kill)).toEqual(["Dropped"])
+  })
+
   it("largestWindow is the largest Window whose worst commit token fits a datagram", () => {
     for (const [daemons, gap] of [[3, 1000], [128, 1000], [20, 20_000]] as const) {
       const w = largestWindow(daemons, gap)

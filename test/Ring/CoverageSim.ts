@@ -59,6 +59,8 @@ export type Effective =
   }
   | { readonly kind: "timer"; readonly name: TimerName }
   | { readonly kind: "shutdown" }
+  /** §9.5: the engine's `Reconfigure` input (the driver re-read the file on a monitor RELOAD). */
+  | { readonly kind: "reload" }
   | { readonly kind: "other"; readonly what: string }
 
 /** What the classifiers read of the engine before the step (copied: the step mutates the engine). */
@@ -150,11 +152,16 @@ const sender = (s: Step): ProcId | undefined => {
   const h = pkt(s)?.header
   return h === undefined ? undefined : { id: h.senderId, incarnation: h.senderIncarnation }
 }
-/** The packet passes the §4.1/§11.4 checks the simulator can fail (a stale incarnation). */
+/**
+ * The packet passes the §4.1/§11.4 checks the simulator can fail: a stale incarnation, and
+ * (with reloads, §9.5) another configuration hash or a sender that is not configured here.
+ */
 const accepted = (s: Step): boolean => {
   const p = pkt(s)
   if (p === undefined) return false
-  return p.header === undefined || p.header.senderIncarnation >= s.pre.senderMaxInc
+  const h = p.header
+  return h === undefined ||
+    (h.senderIncarnation >= s.pre.senderMaxInc && h.configHash === s.engine.config.configHash && s.engine.configuredRank(h.senderId) !== undefined)
 }
 const isTimer = (s: Step, name: TimerName): boolean => s.ev.kind === "timer" && s.ev.name === name
 const ringIncOf = (pre: Pre, id: number): number | undefined => {
@@ -215,6 +222,29 @@ const tokenValidFor = (s: Step, pred: number | undefined, lastHop: number): bool
 }
 
 const GATHER_ENTRY: ReadonlyArray<EngineState> = ["GATHER", "COMMIT"]
+
+/** The §9.5 outcome the engine traced in this step. */
+const reloadOutcome = (s: Step): string => {
+  for (const o of s.outs) if (o._tag === "Trace" && o.event.type === "reload") return o.event.outcome
+  return "none"
+}
+const reconfigured = (s: Step): boolean => s.outs.some((o) => o._tag === "Reconfigured")
+/** §9.5's action for the outcome: settings adopted, nothing (refused), `gatherEnter`, or exit. */
+const reloadActed = (s: Step): boolean => {
+  switch (reloadOutcome(s)) {
+    case "settings":
+      return s.after === "OPERATIONAL" && reconfigured(s)
+    case "refused":
+      return s.after === "OPERATIONAL" && !reconfigured(s)
+    case "membership":
+    case "isolate":
+      return GATHER_ENTRY.includes(s.after) && reconfigured(s) && sentJoin(s)
+    case "fatal":
+      return s.after === "EXITED" && s.outs.some((o) => o._tag === "Exit" && o.code !== 0)
+    default:
+      return false
+  }
+}
 
 // -------------------------------------------------------------------------------------------------
 // The table
@@ -357,9 +387,14 @@ export const CELLS: ReadonlyArray<Cell> = [
     variant: (s) => (s.outs.some((o) => o._tag === "SendUnicast" && o.bytes[3] === 0x12) ? "probes sent" : "none due (quarantine / back-off)")
   },
   {
+    // The monitor packet stays in the driver (src/Daemon/MonitorPort.ts), which re-reads the file
+    // and feeds the engine `Reconfigure`; a reload that arrived outside OPERATIONAL comes back
+    // as the `Reload` timer right after the install. EXITED: my own identity changed (§9.5).
     id: "O.monitor-reload", state: "OPERATIONAL", event: "monitor RELOAD", condition: "—",
-    next: "OPERATIONAL / GATHER", allowed: [],
-    excluded: "monitor packets never reach the engine (the driver routes them to src/Daemon/MonitorPort.ts, §10), and §9.5 reload is not implemented (MonitorPort logs a warning)"
+    next: "OPERATIONAL / GATHER", allowed: ["OPERATIONAL", ...GATHER_ENTRY, "EXITED"],
+    match: (s) => O(s) && (s.ev.kind === "reload" || isTimer(s, "Reload")),
+    effect: reloadActed,
+    variant: (s) => `${reloadOutcome(s)}${s.ev.kind === "reload" ? "" : " (deferred until the install)"}`
   },
   {
     id: "G.join", state: "GATHER", event: "JOIN", condition: "—",
@@ -582,6 +617,8 @@ const effectiveEvent = (engine: RingEngine, input: RingInput): Effective => {
     }
     case "Shutdown":
       return { kind: "shutdown" }
+    case "Reconfigure":
+      return { kind: "reload" }
     default:
       return { kind: "other", what: input._tag }
   }
@@ -654,6 +691,7 @@ const labelOf = (s: Step): string => {
   const e = s.ev
   if (e.kind === "timer") return `${s.before} timer ${e.name}`
   if (e.kind === "shutdown") return `${s.before} Shutdown`
+  if (e.kind === "reload") return `${s.before} monitor RELOAD (deferred until OPERATIONAL, §9.5)`
   if (e.kind === "other") return `${s.before} ${e.what}`
   const b = e.body
   let what: string = b._tag
@@ -668,7 +706,7 @@ const labelOf = (s: Step): string => {
     if (!isMe(s, b.commit.members[b.commit.index])) what += " (not my turn)"
   }
   else what += ringRel(s.pre, ringOfDataOrControl(b))
-  if (!accepted(s)) what += " (stale incarnation)"
+  if (!accepted(s)) what += " (not accepted: stale incarnation, other hash or not configured)"
   return `${s.before} ${what}${e.self ? " (self)" : ""}`
 }
 

@@ -124,6 +124,7 @@ type SimEvent =
   | { at: number; order: number; kind: "crash"; to: number; downtime: number }
   | { at: number; order: number; kind: "shutdown"; to: number }
   | { at: number; order: number; kind: "partition"; components: Map<number, number> }
+  | { at: number; order: number; kind: "reconfigure"; to: number; config: RingConfig }
 
 interface Proc {
   engine: RingEngine
@@ -148,6 +149,10 @@ export class Sim {
   private components = new Map<number, number>()
   /** Daemons shut down for good. */
   private readonly gone = new Set<number>()
+  /** The configuration a daemon's file holds now (§9.5: set at boot and by each reload). */
+  private readonly files = new Map<number, RingConfig>()
+  /** Boot times set by {@link Sim.bootAt}. */
+  private readonly bootTimes = new Map<number, number>()
   private pendingSubmit: Submitted | undefined
   private readonly queue = new Heap<SimEvent>()
   private readonly latestGen = new Map<string, number>()
@@ -176,11 +181,38 @@ export class Sim {
     this.queue.push(e)
   }
 
+  /**
+   * Daemon `id` boots at `at` (instead of the scenario's time) on `config` (instead of every
+   * daemon of the run); restarts read `config` too, until a reload changes it. Before `run()`.
+   */
+  bootAt(id: number, at: number, config: RingConfig = this.config): this {
+    this.bootTimes.set(id, at)
+    this.files.set(id, config)
+    return this
+  }
+
+  /** §9.5: at `at`, daemon `id`'s file holds `config` and it gets `Reconfigure`. Before `run()`. */
+  reloadAt(id: number, at: number, config: RingConfig): this {
+    this.schedule({ at, order: 0, kind: "reconfigure", to: id, config })
+    return this
+  }
+
+  /** A daemon whose engine exited (shutdown, kill, fatal reload) is gone for good. */
+  private retire(id: number): void {
+    const p = this.procs.get(id)
+    if (p === undefined) return
+    p.alive = false
+    this.gone.add(id)
+    this.logs.get(p.key)!.push({ type: "crash", t: this.now })
+    this.procs.delete(id)
+  }
+
   private plan(): void {
     const w = this.options.workload
     const spread = this.options.boot === "alone" ? this.options.bootSpread ?? 0 : 0
     for (const id of this.ids) {
-      this.schedule({ at: this.options.boot === "alone" ? this.rng.next() * spread : 0, order: 0, kind: "boot", to: id })
+      const at = this.options.boot === "alone" ? this.rng.next() * spread : 0
+      this.schedule({ at: this.bootTimes.get(id) ?? at, order: 0, kind: "boot", to: id })
       for (let i = 0; i < w.messagesPerDaemon; i++) {
         this.schedule({
           at: this.rng.next() * w.submitUntil, order: 0, kind: "submit", to: id,
@@ -209,7 +241,7 @@ export class Sim {
     const incarnation = (this.lastIncarnation.get(id) ?? 0) + 1
     this.lastIncarnation.set(id, incarnation)
     const key = procKey(id, incarnation)
-    const proc: Proc = { engine: new RingEngine(this.config, id), key, incarnation, alive: true, nextIndex: 0, serialKey: new Map() }
+    const proc: Proc = { engine: new RingEngine(this.files.get(id) ?? this.config, id), key, incarnation, alive: true, nextIndex: 0, serialKey: new Map() }
     this.procs.set(id, proc)
     this.logs.set(key, [{ type: "start", t: this.now }])
     const fixed = this.options.boot !== "alone"
@@ -249,10 +281,12 @@ export class Sim {
           const p = this.procs.get(e.to)
           if (p === undefined) break
           this.apply(e.to, this.step(e.to, p.engine, { _tag: "Shutdown", now: this.now }))
-          p.alive = false
-          this.gone.add(e.to)
-          this.logs.get(p.key)!.push({ type: "crash", t: this.now })
-          this.procs.delete(e.to)
+          break
+        }
+        case "reconfigure": {
+          this.files.set(e.to, e.config)
+          const p = this.procs.get(e.to)
+          if (p !== undefined) this.apply(e.to, this.step(e.to, p.engine, { _tag: "Reconfigure", now: this.now, config: e.config }))
           break
         }
         case "partition":
@@ -336,7 +370,7 @@ export class Sim {
           this.send(id, o.to, o.channel, o.bytes)
           break
         case "SendMulticast": {
-          const targets = o.scope === "RING" ? engine.ringMembers : this.ids
+          const targets = o.scope === "RING" ? engine.ringMembers : engine.configuredIds
           for (const to of targets) if (to !== id) this.send(id, to, o.channel, o.bytes)
           break
         }
@@ -380,6 +414,9 @@ export class Sim {
         }
         case "SubmitRefused":
           this.live.push({ property: "refused", detail: `${proc.key}: ${o.reason}` })
+          break
+        case "Exit":
+          this.retire(id)
           break
         default:
           break

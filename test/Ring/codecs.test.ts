@@ -129,13 +129,15 @@ describe("Ring codecs (§4)", () => {
     }))
   })
 
-  it("retransmission restamp keeps the body and validates (§5.6)", () => {
-    fc.assert(fc.property(stamp, dataPacket, u32, (s, p, me) => {
+  it("retransmission restamp keeps the body and validates, under the current hash (§5.6, §9.5)", () => {
+    fc.assert(fc.property(stamp, dataPacket, u32, u32, (s, p, me, hash) => {
       const orig = encodeDataPacket(s, p)
       const copy = Buffer.from(orig)
-      const r = decodeOk(restampForRetransmission(orig, me, 7))
+      const r = decodeOk(restampForRetransmission(orig, { ...s, configHash: hash, senderId: me, senderIncarnation: 7 }))
       expect(orig.equals(copy)).toBe(true)
       expect(r.header.senderId).toBe(me)
+      expect(r.header.senderIncarnation).toBe(7)
+      expect(r.header.configHash).toBe(hash)
       expect(r.header.flags & FLAG_RETRANSMISSION).toBe(FLAG_RETRANSMISSION)
       expect(r.body).toEqual({ _tag: "DATA", data: p })
     }))

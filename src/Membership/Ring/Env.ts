@@ -39,6 +39,8 @@ export class Counters {
   messagesDelivered = 0
   invariantViolations = 0
   selfExclusions = 0
+  /** Datagrams dropped while a reload isolates this daemon (§9.5). */
+  isolated = 0
 }
 
 export interface Env {

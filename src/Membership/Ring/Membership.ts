@@ -3,8 +3,8 @@
  * RECOVERY → install, boot alone (§6.11), back-off (§6.9), discovery by probes and foreign
  * evidence (§6.12), graceful leave (§6.13), newer incarnations (§11.4).
  *
- * Reachability, J5 and quarantine (§6.5, R4, R6 item 1) are in {@link Reachability}.
- * Not implemented: configuration reload (§9.5).
+ * Reachability, J5 and quarantine (§6.5, R4, R6 item 1) are in {@link Reachability}. A
+ * configuration reload (§9.5) is decided by the engine and carried out by {@link Membership.reload}.
  */
 import {
   type Commit, CommitPhase, encodeCommit, rangesOf, type Section, type SeqRange
@@ -34,6 +34,8 @@ export interface MembershipEnv extends Env {
   readonly now: number
   rankOf(id: number): number
   readonly configuredIds: ReadonlyArray<number>
+  /** A regular ring was installed (OPERATIONAL again): the engine's deferred §9.5 work. */
+  onRegularInstall(): void
 }
 
 const nextEven = (x: number): number => x + 2 - (x % 2)
@@ -137,6 +139,7 @@ export class Membership {
     // R6 item 3: a probe interval is reset when a ring containing the daemon is installed.
     for (const id of ring.members) this.probes.delete(id)
     if (ring.isLeader) this.armProbe()
+    this.env.onRegularInstall()
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -154,6 +157,30 @@ export class Membership {
     this.state = "GATHER"
     this.reach.startPeriod(this.env.now)
     this.gEnter()
+  }
+
+  /**
+   * §9.5 from OPERATIONAL, once the engine runs on the reloaded configuration: probes of daemons
+   * no longer configured are forgotten, ring members no longer configured are failed (or, when
+   * `isolate`, every other member: a singleton forms at once, as with the stall rule's
+   * self-exclusion, §11.3, but without quarantine), then `gatherEnter`. New daemons are not
+   * added to procSet (their incarnations are unknown): the JOIN reaches them (scope CONFIGURED)
+   * and theirs bring them in (§6.4).
+   */
+  reload(isolate: boolean): void {
+    const configured = new Set(this.env.configuredIds)
+    for (const id of this.probes.keys()) if (!configured.has(id)) this.probes.delete(id)
+    this.failRingMembers((id) => isolate || !configured.has(id))
+    this.gatherEnter([])
+  }
+
+  /** `failSet ∪=` the members of my ring (never me) that `fail` selects; it survives gatherEnter (§6.3 step 2). */
+  private failRingMembers(fail: (id: number) => boolean): void {
+    const ring = this.ring
+    for (let i = 0; i < ring.members.length; i++) {
+      const id = ring.members[i]!
+      if (id !== this.env.myId && fail(id)) this.sets.addFail({ id, incarnation: ring.memberIncarnations[i]! })
+    }
   }
 
   /** §6.3 G-enter: agreed := {me}, a join now, timers restarted, then the consensus check. */
@@ -719,9 +746,7 @@ export class Membership {
         }
         if (ring.isStuck(t)) {
           // §11.3: I am the stuck daemon: exclude myself (a singleton forms at once).
-          for (let i = 0; i < ring.members.length; i++) {
-            if (ring.members[i] !== this.env.myId) this.sets.addFail({ id: ring.members[i]!, incarnation: ring.memberIncarnations[i]! })
-          }
+          this.failRingMembers(() => true)
           this.gatherEnter([]) // a singleton forms at once (everyone else is failed)
           this.reach.selfQuarantine(this.env.now)
           this.env.counters.selfExclusions++

@@ -502,7 +502,7 @@ export class Ordering {
         }
       }
       const sp = this.store.get(s)!
-      const bytes = restampForRetransmission(sp.bytes ?? encodeDataPacket(this.env.stamp, sp.packet), me, this.env.incarnation)
+      const bytes = restampForRetransmission(sp.bytes ?? encodeDataPacket(this.env.stamp, sp.packet), this.env.stamp)
       if (askers === 1) {
         this.env.counters.retransmissionsUnicast++
         this.env.emit({ _tag: "SendUnicast", to: requester, channel: "DATA", bytes })

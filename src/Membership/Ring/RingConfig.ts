@@ -14,6 +14,13 @@ export interface RingDaemon {
   readonly rank: number
   /** The configured IP (no port: §4.1 compares source IPs only). */
   readonly address: string
+  /** The daemon's name (§9.1), when the driver knows it: with the id, its identity on reload (§9.5). */
+  readonly name?: string
+  /**
+   * The rest of how the driver reaches it (port, segment addresses, interfaces), as an opaque
+   * text compared on reload (§9.5); the engine reads nothing else from it.
+   */
+  readonly endpoint?: string
 }
 
 /** Timer durations in ms (§6.16, §12.2, LAN profile defaults). */
@@ -90,7 +97,7 @@ export const MAX_MESSAGE_SIZE_LIMIT = MAX_MESSAGE_SIZE
 export { MAX_DAEMONS }
 
 export const makeRingConfig = (
-  daemons: ReadonlyArray<{ readonly id: number; readonly address: string }>,
+  daemons: ReadonlyArray<Omit<RingDaemon, "rank">>,
   overrides: Partial<Omit<RingConfig, "daemons" | "timeouts">> & { readonly timeouts?: Partial<RingTimeouts> } = {}
 ): RingConfig => ({
   configHash: 0x5eed,
@@ -107,7 +114,7 @@ export const makeRingConfig = (
   tokenRetransmitLimit: DEFAULTS.tokenRetransmitLimit,
   idleRotationsBeforeHold: DEFAULTS.idleRotationsBeforeHold,
   ...overrides,
-  daemons: daemons.map((d, rank) => ({ id: d.id, rank, address: d.address })),
+  daemons: daemons.map((d, rank) => ({ ...d, rank })),
   timeouts: { ...DEFAULTS.timeouts, ...overrides.timeouts }
 })
 

@@ -13,9 +13,10 @@ import { Counters, type SelfItem } from "./Env.js"
 import { Membership, type MembershipEnv } from "./Membership.js"
 import { classCodeOf, type Ordering } from "./Ordering.js"
 import { Prng } from "./Prng.js"
+import { classifyReload } from "./Reload.js"
 import { checkRingConfig, maxFragmentLength, type RingConfig, type RingDaemon } from "./RingConfig.js"
 import { SendQueue } from "./SendQueue.js"
-import type { Channel, DeliveryClass, RingInput, RingOutput, SendPath, TimerName } from "./Types.js"
+import type { Channel, DeliveryClass, ReloadOutcome, RingInput, RingOutput, SendPath, TimerName } from "./Types.js"
 
 /**
  * §5.11: beyond `SendQueueHighWater` the engine asks the driver to pause client reads; a driver
@@ -26,6 +27,9 @@ export const SEND_QUEUE_HARD_FACTOR = 4
 
 /** §11.5: at most one CONFIG_MISMATCH notice per daemon per this many ms. */
 export const CONFIG_MISMATCH_INTERVAL = 10_000
+
+/** §9.5: the exit code when a reload changes this daemon's own identity (`EX_CONFIG` of sysexits.h). */
+export const RELOAD_EXIT_CODE = 78
 
 export type EngineState = "BOOT" | "OPERATIONAL" | "GATHER" | "COMMIT" | "RECOVERY" | "EXITED"
 
@@ -41,8 +45,9 @@ export class RingEngine implements MembershipEnv {
   private readonly groupsQueue: SendQueue
   private sendPath: SendPath = "CLIENTS"
   readonly traceSends: boolean
-  readonly stamp: HeaderStamp
-  readonly configuredIds: ReadonlyArray<number>
+  /** Mutable: the incarnation comes with Init, the hash and CRC flag with a reload (§9.5). */
+  readonly stamp: { -readonly [K in keyof HeaderStamp]: HeaderStamp[K] }
+  configuredIds: ReadonlyArray<number>
   readonly membership: Membership
   incarnation = 0
   now = 0
@@ -66,14 +71,17 @@ export class RingEngine implements MembershipEnv {
   private readonly mismatchReported = new Map<string, number>()
 
   private currentConfig: RingConfig
+  /** §9.5: a reload that waits for OPERATIONAL (the latest one wins). */
+  private pendingConfig: RingConfig | undefined
+  /** §9.5: a reload isolates me (singleton partition) until my singleton ring is installed. */
+  private isolated = false
 
   constructor(config: RingConfig, readonly myId: number, options: RingEngineOptions = {}) {
     this.currentConfig = config
     const errors = checkRingConfig(config)
     if (errors.length > 0) throw new Error(`invalid ring configuration: ${errors.join("; ")}`)
-    for (const d of config.daemons) this.byId.set(d.id, d)
+    this.configuredIds = this.indexDaemons(config)
     if (!this.byId.has(myId)) throw new Error(`daemon ${myId} is not configured`)
-    this.configuredIds = config.daemons.map((d) => d.id)
     this.traceSends = options.traceSends ?? true
     const packetRoom = config.maxPacketSize - HEADER_LENGTH - DATA_FIXED_LENGTH
     this.clientQueue = new SendQueue(maxFragmentLength(config), packetRoom)
@@ -101,6 +109,17 @@ export class RingEngine implements MembershipEnv {
 
   rankOf(id: number): number {
     return this.byId.get(id)?.rank ?? Number.MAX_SAFE_INTEGER
+  }
+
+  /** The rank of a configured daemon, undefined for one that is not (any more) configured. */
+  configuredRank(id: number): number | undefined {
+    return this.byId.get(id)?.rank
+  }
+
+  private indexDaemons(config: RingConfig): ReadonlyArray<number> {
+    this.byId.clear()
+    for (const d of config.daemons) this.byId.set(d.id, d)
+    return config.daemons.map((d) => d.id)
   }
 
   get config(): RingConfig {
@@ -163,6 +182,12 @@ export class RingEngine implements MembershipEnv {
       this.out.push({ _tag: "ResumeClientReads" })
     }
   }
+  onRegularInstall(): void {
+    // §9.5: the singleton of an isolating reload is installed: clear the partition; merges
+    // follow from probes and foreign evidence (§6.12). A deferred reload goes next.
+    this.isolated = false
+    if (this.pendingConfig !== undefined) this.setTimer("Reload", 0)
+  }
 
   // ---------------------------------------------------------------------------------------------
   // step
@@ -173,6 +198,7 @@ export class RingEngine implements MembershipEnv {
     this.now = input.now
     if (!this.booted && input._tag !== "Init") {
       if (input._tag === "Submit") this.submit(input.envelope, input.deliveryClass, input.path)
+      else if (input._tag === "Reconfigure") this.pendingConfig = input.config
       return this.out
     }
     switch (input._tag) {
@@ -180,13 +206,14 @@ export class RingEngine implements MembershipEnv {
         if (!this.booted) {
           this.booted = true
           this.incarnation = input.incarnation
-          ;(this.stamp as { senderIncarnation: number }).senderIncarnation = input.incarnation
+          this.stamp.senderIncarnation = input.incarnation
           this.prng = new Prng(input.seed)
           this.membership.boot(input.ringSeqFloor, input.fixedRing)
         }
         break
       case "PacketReceived":
-        this.onPacket(input.bytes, input.source, input.channel)
+        if (this.isolated) this.counters.isolated++
+        else this.onPacket(input.bytes, input.source, input.channel)
         break
       case "TimerFired":
         this.onTimer(input.timer, input.generation)
@@ -205,12 +232,69 @@ export class RingEngine implements MembershipEnv {
         }
         break
       case "Shutdown":
-        this.membership.shutdown()
-        this.exited = true
-        this.out.push({ _tag: "Exit", code: 0 })
+        this.exit(0)
+        break
+      case "Reconfigure":
+        this.reconfigure(input.config)
         break
     }
     return this.out
+  }
+
+  /** §6.13: leave the ring (LEAVE when OPERATIONAL), then the driver exits with `code`. */
+  private exit(code: number): void {
+    this.membership.shutdown()
+    this.exited = true
+    this.out.push({ _tag: "Exit", code })
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // reload (§9.5)
+
+  private traceReload(outcome: ReloadOutcome, detail: string): void {
+    this.out.push({ _tag: "Trace", event: { type: "reload", outcome, detail } })
+  }
+
+  /** §9.5, §6.15 `OPERATIONAL | monitor RELOAD`; in any other state it waits for the next install. */
+  private reconfigure(config: RingConfig): void {
+    if (this.membership.state !== "OPERATIONAL") {
+      this.pendingConfig = config
+      this.traceReload("deferred", `${this.membership.state}: applied once the membership change installs a ring`)
+      return
+    }
+    this.pendingConfig = undefined
+    const change = classifyReload(this.currentConfig, config, this.myId)
+    switch (change._tag) {
+      case "Refused":
+        return this.traceReload("refused", change.reason)
+      case "Fatal":
+        this.traceReload("fatal", change.reason)
+        return this.exit(RELOAD_EXIT_CODE)
+      case "Settings":
+        this.adopt(config)
+        return this.traceReload("settings", "same daemons and hash: windows and timeouts from the file")
+      case "Membership": {
+        const detail = `added ${change.added.length}, removed ${change.removed.length} daemons` +
+          (config.configHash === this.currentConfig.configHash ? "" : "; new configuration hash")
+        this.adopt(config)
+        this.traceReload("membership", detail)
+        return this.membership.reload(false)
+      }
+      case "Isolate":
+        this.adopt(config)
+        this.traceReload("isolate", change.reason)
+        this.isolated = true
+        return this.membership.reload(true)
+    }
+  }
+
+  /** The engine runs on `config` from now on; the driver hears of it first (routes, §9.2). */
+  private adopt(config: RingConfig): void {
+    this.out.push({ _tag: "Reconfigured", config })
+    this.currentConfig = config
+    this.configuredIds = this.indexDaemons(config)
+    this.stamp.configHash = config.configHash
+    this.stamp.crc = config.crc
   }
 
   private submit(envelope: Buffer, deliveryClass: DeliveryClass, path: SendPath = "CLIENTS"): void {
@@ -378,6 +462,9 @@ export class RingEngine implements MembershipEnv {
         return
       case "Probe":
         m.onProbeTimer()
+        return
+      case "Reload":
+        if (this.pendingConfig !== undefined) this.reconfigure(this.pendingConfig)
         return
     }
   }

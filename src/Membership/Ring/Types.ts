@@ -3,6 +3,7 @@
  * ring layer needs; sessions and groups live in the layer above (§8).
  */
 import type { RingId } from "../../Protocol/Ring/RingId.js"
+import type { RingConfig } from "./RingConfig.js"
 
 /** §5.8 delivery classes. UNRELIABLE/RELIABLE → RELIABLE; FIFO/CAUSAL/AGREED → ORDERED; SAFE. */
 export type DeliveryClass = "RELIABLE" | "ORDERED" | "SAFE"
@@ -38,6 +39,8 @@ export type TimerName =
   | "Consensus"
   | "Commit"
   | "Probe"
+  /** §9.5: a reload deferred until OPERATIONAL is applied in a step of its own, right after the install. */
+  | "Reload"
 
 export type RingInput =
   | {
@@ -78,6 +81,11 @@ export type RingInput =
   | { readonly _tag: "SetDeliveryGate"; readonly now: number; readonly gate: DeliveryGate }
   | { readonly _tag: "SetSendPath"; readonly now: number; readonly path: SendPath }
   | { readonly _tag: "Shutdown"; readonly now: number }
+  /**
+   * §9.5: the configuration file was re-read (a monitor `RELOAD`). Applied at once when
+   * OPERATIONAL, else after the next install (the latest one wins).
+   */
+  | { readonly _tag: "Reconfigure"; readonly now: number; readonly config: RingConfig }
 
 /**
  * A message's position in the total order: `(ring seq, seq of its last fragment, chunk index of
@@ -99,6 +107,16 @@ export type TraceEvent =
   | { readonly type: "invariant"; readonly what: string }
   /** §11.6: packets with another configuration hash arrive from `source` (at most once per 10 s). */
   | { readonly type: "configMismatch"; readonly source: string; readonly senderId: number; readonly hash: number }
+  /** §9.5: what a `Reconfigure` did (or why it did nothing). */
+  | { readonly type: "reload"; readonly outcome: ReloadOutcome; readonly detail: string }
+
+/**
+ * §9.5 outcomes: `deferred` (not OPERATIONAL yet), `settings` (same daemons and hash: windows
+ * and timeouts adopted), `membership` (daemons added or removed, or a new hash: `gatherEnter`),
+ * `isolate` (another daemon's identity or addressing changed: singleton, then merge), `refused`
+ * (nothing changed), `fatal` (my own identity changed: `Exit`).
+ */
+export type ReloadOutcome = "deferred" | "settings" | "membership" | "isolate" | "refused" | "fatal"
 
 export type RingOutput =
   | { readonly _tag: "SendUnicast"; readonly to: number; readonly channel: Channel; readonly bytes: Buffer }
@@ -135,3 +153,9 @@ export type RingOutput =
   | { readonly _tag: "SubmitRefused"; readonly reason: string; readonly bytes: number }
   | { readonly _tag: "Trace"; readonly event: TraceEvent }
   | { readonly _tag: "Exit"; readonly code: number }
+  /**
+   * §9.5: the engine now runs on `config` (its daemons, hash and settings). Emitted before the
+   * outputs that depend on it, so the driver updates its routes (new daemons reachable, removed
+   * ones dropped) before the `JOIN` of the membership change goes out.
+   */
+  | { readonly _tag: "Reconfigured"; readonly config: RingConfig }

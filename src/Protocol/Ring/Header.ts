@@ -101,13 +101,16 @@ export const finishDatagram = (buf: Buffer): Buffer => {
 
 /**
  * Re-stamps a stored datagram for retransmission (§5.6: original bytes, `RETRANSMISSION` flag,
- * `senderId` = me). Returns a copy; the stored bytes are left untouched.
+ * sender = me), under my current configuration hash: a packet stored before a reload (§9.5) is
+ * retransmitted to daemons that run on the new one. Returns a copy; the stored bytes are left
+ * untouched.
  */
-export const restampForRetransmission = (orig: Buffer, senderId: number, senderIncarnation: number): Buffer => {
+export const restampForRetransmission = (orig: Buffer, stamp: HeaderStamp): Buffer => {
   const b = Buffer.allocUnsafe(orig.length)
   orig.copy(b)
-  b.writeUInt32LE(senderId >>> 0, OFF_SENDER_ID)
-  b.writeUInt32LE(senderIncarnation >>> 0, OFF_SENDER_INCARNATION)
+  b.writeUInt32LE(stamp.configHash >>> 0, OFF_CONFIG_HASH)
+  b.writeUInt32LE(stamp.senderId >>> 0, OFF_SENDER_ID)
+  b.writeUInt32LE(stamp.senderIncarnation >>> 0, OFF_SENDER_INCARNATION)
   b.writeUInt16LE(b.readUInt16LE(OFF_FLAGS) | FLAG_RETRANSMISSION, OFF_FLAGS)
   return finishDatagram(b)
 }
