@@ -5,6 +5,12 @@
  * The Layer owns every resource: closing its scope (SIGINT, SIGTERM) ends every session, tells
  * the ring this daemon leaves (§6.13), closes the listeners and removes the Unix socket file.
  *
+ * A monitor `RELOAD` (daemon-protocol §9.5) re-reads the file the daemon was started with: a
+ * file that does not parse or validate is logged and changes nothing; otherwise the ring engine
+ * decides (it may defer, re-form the ring, isolate itself, or exit) and, once it runs on the new
+ * configuration, the UDP routes, the monitor port and the log's names follow. Client-side
+ * settings (listeners, authentication, session limits) and the sockets stay as started.
+ *
  * Hot path: socket reads and datagrams go straight into plain-TypeScript core code; deliveries
  * are batched per session and flushed once per event-loop turn.
  */
@@ -23,6 +29,7 @@ import type { AuthPolicy } from "./Auth.js"
 import { ListenError } from "./Errors.js"
 import { type OutboxLimits, SLOW_READER_GRACE_MS } from "./Outbox.js"
 import { MonitorPort } from "./MonitorPort.js"
+import { type ConfigSource, type DaemonConfig, namesOf, reloadConfig } from "./Options.js"
 import { RingTimers } from "./RingTimers.js"
 import type { StateFile } from "./StateFile.js"
 import { SessionSocket } from "./SessionSocket.js"
@@ -43,6 +50,8 @@ export interface DaemonOptions {
   readonly limits: OutboxLimits
   /** The whole configuration (the monitor needs its access settings and daemons). */
   readonly config: SpreadConfig
+  /** The file a monitor `RELOAD` re-reads (§9.5); undefined for the zero-configuration daemon. */
+  readonly source: ConfigSource | undefined
   /** The ring engine's view of the configuration (daemon-protocol §9, §12). */
   readonly ring: RingConfig
   /** The data and token sockets (daemon-protocol §9.2). */
@@ -114,7 +123,33 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
 
   const timers = new RingTimers((name, generation) => core.timer(clock(), name, generation))
   yield* Effect.addFinalizer(() => Effect.sync(() => timers.clear()))
-  const nameOf = (id: number): string => options.names.get(id) ?? `0x${(id >>> 0).toString(16)}`
+  let names = options.names
+  const nameOf = (id: number): string => names.get(id) ?? `0x${(id >>> 0).toString(16)}`
+
+  // §9.5: the configuration last handed to the engine, until the engine says it runs on it.
+  let reloaded: DaemonConfig | undefined
+  const reload = (requester: string): void => {
+    const source = options.source
+    if (source === undefined) return log("Warn", `reload requested by ${requester}: this daemon was started without a configuration file`)
+    runLog(reloadConfig(source).pipe(Effect.match({
+      onFailure: (e) => log("Warn", `reload requested by ${requester}: ${e._tag}: ${e.message}; the configuration stays as it is`),
+      onSuccess: (next) => {
+        reloaded = next
+        core.reconfigure(clock(), next.ring)
+      }
+    })))
+  }
+  /** The engine runs on `ring` (a `Reconfigured` output): everything else that reads the configuration follows. */
+  const reconfigured = (ring: RingConfig): void => {
+    const next = reloaded
+    // The engine adopts only what it was handed, and a newer reload replaces a deferred one.
+    if (next?.ring !== ring) throw new Error("invariant: the engine adopted a configuration it was not handed")
+    const me = next.config.daemons.find((d) => d.id === options.daemonId)!
+    udp.reconfigure({ me, segments: next.config.segments, daemons: next.config.daemons })
+    monitor.reconfigure(next.config)
+    names = namesOf(next.config)
+    log("Info", `now on configuration hash 0x${hex8(next.hash)}: ${next.config.daemons.map((d) => d.name).join(" ")}`)
+  }
 
   const core: DaemonCore = new DaemonCore(
     {
@@ -157,6 +192,8 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
             return
           case "Exit":
             return void Deferred.doneUnsafe(exit, Exit.succeed(o.code))
+          case "Reconfigured":
+            return reconfigured(o.config)
         }
       },
       event: (e) => {
@@ -172,10 +209,11 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
             return log("Warn", `ignored a delivered message from ${nameOf(e.from)}: ${e.reason}`)
           case "Trace": {
             const t = e.output.event
+            if (t.type === "reload") return log(t.outcome === "refused" || t.outcome === "fatal" ? "Warn" : "Info", `reload: ${t.outcome}: ${t.detail}`)
             if (t.type !== "configMismatch") return
             return log(
               "Warn",
-              `refused packets from ${t.source} (daemon 0x${(t.senderId >>> 0).toString(16)}): its configuration hash 0x${(t.hash >>> 0).toString(16).padStart(8, "0")} is not ours (0x${(options.ring.configHash >>> 0).toString(16).padStart(8, "0")})`
+              `refused packets from ${t.source} (daemon 0x${(t.senderId >>> 0).toString(16)}): its configuration hash 0x${hex8(t.hash)} is not ours (0x${hex8(core.engine.config.configHash)})`
             )
           }
         }
@@ -185,7 +223,8 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
 
   const monitor = new MonitorPort(options.config, options.daemonId, core, udp, {
     log,
-    exit: () => Deferred.doneUnsafe(exit, Exit.succeed(0))
+    exit: () => Deferred.doneUnsafe(exit, Exit.succeed(0)),
+    reload
   }, clock())
   udp.onDatagrams((batch) => {
     const now = clock()
@@ -284,6 +323,8 @@ const LISTEN_BACKLOG = 511
 
 /** How often congested sessions are checked against {@link SLOW_READER_GRACE_MS}. */
 const STALL_CHECK_MS = 100
+
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0")
 
 /** Opens a listener for the life of the scope. */
 const listen = (

@@ -2,7 +2,8 @@
  * The daemon's side of the monitor (daemon-protocol §10): monitor datagrams arriving on the DATA
  * port go to the pure handler ({@link handleMonitorRequest}) instead of the ring, and its actions
  * are carried out here: the reply, an injected partition (a {@link PartitionFilter} every ring
- * datagram passes), new windows, and the exit of a kill.
+ * datagram passes), new windows, a reload (§9.5: the driver re-reads the file) and the exit of
+ * a kill. After a reload the port follows the new file ({@link MonitorPort.reconfigure}).
  */
 import type { SpreadConfig } from "../Config/index.js"
 import type { DaemonCore } from "../Membership/DaemonCore.js"
@@ -16,31 +17,58 @@ export interface MonitorHooks {
   readonly log: (level: "Info" | "Warn", message: string) => void
   /** A monitor kill named this daemon. */
   readonly exit: () => void
+  /** A monitor asked for a reload (§9.5): re-read the configuration file. */
+  readonly reload: (requester: string) => void
+}
+
+/** What the port derives from the configuration; replaced on a reload. */
+interface PortConfig {
+  readonly config: SpreadConfig
+  readonly rankOf: ReadonlyMap<number, number>
+  /** §10: monitor requests come from a configured daemon's IP. */
+  readonly addresses: ReadonlySet<string>
+  readonly myRank: number
+  readonly key: Uint8Array | undefined
+  readonly maxWindow: number
+}
+
+const portConfig = (config: SpreadConfig, myId: number): PortConfig => {
+  const rankOf = new Map(config.daemons.map((d) => [d.id, d.rank]))
+  return {
+    config,
+    rankOf,
+    addresses: new Set(config.daemons.flatMap((d) => (d.address === null ? [] : [d.address]))),
+    myRank: rankOf.get(myId) ?? 0,
+    key: config.access.monitorKey === null ? undefined : monitorKeyBytes(config.access.monitorKey),
+    maxWindow: largestWindow(config.daemons.length, config.limits.maxSeqGap)
+  }
 }
 
 export class MonitorPort {
   private readonly partition = new PartitionFilter()
-  private readonly rankOf: ReadonlyMap<number, number>
-  private readonly addresses: ReadonlySet<string>
-  private readonly myRank: number
-  private readonly key: Uint8Array | undefined
-  private readonly maxWindow: number
+  private current: PortConfig
   private readonly startedAt: number
 
   constructor(
-    private readonly config: SpreadConfig,
+    config: SpreadConfig,
     private readonly myId: number,
     private readonly core: DaemonCore,
     private readonly udp: UdpTransportShape,
     private readonly hooks: MonitorHooks,
     now: number
   ) {
-    this.rankOf = new Map(config.daemons.map((d) => [d.id, d.rank]))
-    this.addresses = new Set(config.daemons.flatMap((d) => (d.address === null ? [] : [d.address])))
-    this.myRank = this.rankOf.get(myId) ?? 0
-    this.key = config.access.monitorKey === null ? undefined : monitorKeyBytes(config.access.monitorKey)
-    this.maxWindow = largestWindow(config.daemons.length, config.limits.maxSeqGap)
+    this.current = portConfig(config, myId)
     this.startedAt = now
+  }
+
+  /**
+   * §9.5: the engine runs on a reloaded configuration. Its addresses, ranks, `DangerousMonitor`
+   * and `MonitorKey` apply from now on. Decision: an injected partition is lifted, since its
+   * components name daemons by the old ranks.
+   */
+  reconfigure(config: SpreadConfig): void {
+    this.current = portConfig(config, this.myId)
+    this.partition.clear()
   }
 
   /**
@@ -53,19 +81,20 @@ export class MonitorPort {
       return true
     }
     if (d.bytes.length < OFF_SENDER_ID + 4) return false
-    const rank = this.rankOf.get(d.bytes.readUInt32LE(OFF_SENDER_ID))
+    const rank = this.current.rankOf.get(d.bytes.readUInt32LE(OFF_SENDER_ID))
     return rank !== undefined && this.partition.blocks(rank, now)
   }
 
   private handle(d: UdpDatagram, now: number): void {
+    const c = this.current
     const actions = handleMonitorRequest(d.bytes, {
-      dangerousMonitor: this.config.access.dangerousMonitor,
-      monitorKey: this.key,
-      sourceIsConfiguredDaemon: this.addresses.has(d.address),
+      dangerousMonitor: c.config.access.dangerousMonitor,
+      monitorKey: c.key,
+      sourceIsConfiguredDaemon: c.addresses.has(d.address),
       configHash: this.core.engine.config.configHash,
-      myRank: this.myRank,
-      configuredCount: this.config.daemons.length,
-      maxWindow: this.maxWindow,
+      myRank: c.myRank,
+      configuredCount: c.config.daemons.length,
+      maxWindow: c.maxWindow,
       status: () => this.status(now)
     })
     for (const a of actions) {
@@ -74,7 +103,7 @@ export class MonitorPort {
           this.udp.sendToAddress(d.address, a.port, a.bytes)
           break
         case "SetPartition":
-          this.partition.set(a.components, this.myRank, now)
+          this.partition.set(a.components, c.myRank, now)
           this.hooks.log("Warn", `monitor ${d.address}: partition ${a.components.every((c) => c === 0) ? "cleared" : `set to ${a.components.join(",")}`}`)
           break
         case "SetWindows": {
@@ -84,8 +113,8 @@ export class MonitorPort {
           break
         }
         case "Reload":
-          // §9.5 reload is not implemented yet: say so instead of pretending.
-          this.hooks.log("Warn", `monitor ${d.address}: reload requested; not supported by this daemon yet (restart it instead)`)
+          this.hooks.log("Info", `monitor ${d.address}: reload`)
+          this.hooks.reload(d.address)
           break
         case "Exit":
           this.hooks.log("Warn", `monitor ${d.address}: kill`)

@@ -57,11 +57,18 @@ const withPort = (config: SpreadConfig, port: number): SpreadConfig => ({
   daemons: config.daemons.map((d) => ({ ...d, port }))
 })
 
+/**
+ * How a daemon is reached besides its IP, compared on a reload (§9.5): its port, its segment's
+ * addresses and its interfaces.
+ */
+const endpointOf = (config: SpreadConfig, d: DaemonEntry): string =>
+  JSON.stringify([d.port, config.segments[d.segment]?.addresses ?? [], d.interfaces])
+
 /** The ring engine's view of the configuration (daemon-protocol §9, §12). */
 export const ringConfigOf = (config: SpreadConfig, hash: number): RingConfig =>
   makeRingConfig(
     // An unresolved address never matches a datagram's source (§4.1).
-    config.daemons.map((d) => ({ id: d.id, address: d.address ?? "" })),
+    config.daemons.map((d) => ({ id: d.id, address: d.address ?? "", name: d.name, endpoint: endpointOf(config, d) })),
     {
       configHash: hash,
       window: config.windows.window,
@@ -85,6 +92,35 @@ export const ringConfigOf = (config: SpreadConfig, hash: number): RingConfig =>
       }
     }
   )
+
+/** A configuration as the daemon runs on it: `-p` applied, its hash (§9.3) and the ring's view. */
+export interface DaemonConfig {
+  readonly config: SpreadConfig
+  readonly hash: number
+  readonly ring: RingConfig
+}
+
+const prepare = (loaded: SpreadConfig, port: number | undefined): DaemonConfig => {
+  const config = port === undefined ? loaded : withPort(loaded, port)
+  const hash = configHash(config)
+  return { config, hash, ring: ringConfigOf(config, hash) }
+}
+
+/** Where a daemon's configuration comes from, to re-read it (§9.5): the file and `-p`. */
+export interface ConfigSource {
+  readonly file: string
+  readonly port: number | undefined
+}
+
+/**
+ * daemon-protocol §9.5: re-reads the file the daemon was started with, prepared as at the start
+ * (`-p` applied). A file that does not parse or validate fails with its {@link ConfigError}.
+ */
+export const reloadConfig = (source: ConfigSource): Effect.Effect<DaemonConfig, ConfigError> =>
+  Effect.map(loadConfig(source.file), (loaded) => prepare(loaded, source.port))
+
+/** Daemon names by id, for the log. */
+export const namesOf = (config: SpreadConfig): ReadonlyMap<number, string> => new Map(config.daemons.map((d) => [d.id, d.name]))
 
 /**
  * daemon-protocol §6.10.1 fix 3: without a state directory the incarnation is the wall-clock
@@ -117,12 +153,11 @@ export const daemonOptions = (flags: DaemonFlags): Effect.Effect<Startup, Config
     const loaded = flags.configFile === undefined
       ? defaultConfig({ name: flags.name ?? hostname().slice(0, MAX_PROC_NAME - 1), ...(flags.port ? { port: flags.port } : {}) })
       : yield* loadConfig(flags.configFile)
-    const config = flags.port === undefined ? loaded : withPort(loaded, flags.port)
+    const { config, hash, ring } = prepare(loaded, flags.port)
     const me = yield* Effect.try({
       try: () => selectDaemon(config, { name: flags.name, localAddresses: zeroConfig ? ["127.0.0.1"] : localAddresses() }),
       catch: (e) => e as DaemonSelectionError
     })
-    const hash = configHash(config)
     const state = yield* openStateFile(config.host.runtimeDir, me.name)
     // §2.2 / §6.10.1: the persisted counter and ring seq; without them, the wall clock.
     const incarnation = state === undefined ? yield* nextSecond : state.incarnation
@@ -138,9 +173,10 @@ export const daemonOptions = (flags: DaemonFlags): Effect.Effect<Startup, Config
       auth: { allowed: config.access.allowedAuthMethods, required: config.access.requiredAuthMethods },
       limits: { maxMessages: config.limits.maxSessionMessages, maxBytes: config.limits.maxSessionBytes },
       config,
-      ring: ringConfigOf(config, hash),
+      source: flags.configFile === undefined ? undefined : { file: flags.configFile, port: flags.port },
+      ring,
       udp: UdpTransport.optionsFrom(config, me),
-      names: new Map(config.daemons.map((d) => [d.id, d.name])),
+      names: namesOf(config),
       incarnation,
       ringSeqFloor,
       state,

@@ -133,6 +133,12 @@ export interface UdpTransportShape {
   readonly onDatagrams: (handler: (batch: ReadonlyArray<UdpDatagram>) => void) => void
   /** §3.2 `ReadPriority`: the order of the channels in the next batches. Default `DATA_FIRST`. */
   readonly setReadPriority: (priority: ReadPriority) => void
+  /**
+   * daemon-protocol §9.5: route to the daemons of a reloaded configuration (new ones reachable,
+   * removed ones unknown). My own entry is unchanged (a reload that changes it is fatal), so
+   * the sockets, their bind address and my segment's group stay as opened; so does `Transport`.
+   */
+  readonly reconfigure: (config: Pick<UdpTransportOptions, "me" | "segments" | "daemons">) => void
   readonly stats: () => UdpStats
 }
 
@@ -160,7 +166,7 @@ const make = Effect.fnUntraced(function*(options: UdpTransportOptions) {
   const runLog = Effect.runForkWith(context)
 
   const { me } = options
-  const routes = buildRoutes(options)
+  let routes = buildRoutes(options)
   const type = options.ipVersion === "IPv6" ? "udp6" : "udp4"
   const bindAddress = options.bindAddress ?? defaultBindAddress(me, routes, options.ipVersion)
   if (me.address === null) {
@@ -360,6 +366,9 @@ const make = Effect.fnUntraced(function*(options: UdpTransportOptions) {
     },
     setReadPriority: (p) => {
       priority = p
+    },
+    reconfigure: (config) => {
+      routes = buildRoutes({ ...config, transport: options.transport })
     },
     stats: () => ({ sent, sendErrors, rejected: { ...rejected }, received, droppedOwn, droppedNoHandler })
   }

@@ -8,18 +8,11 @@
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createNetwork, type NetnsDaemon, netnsAvailable, type Network, spreadConf } from "../support/netns.ts"
-import { ringOf } from "./support.ts"
+import { firstStatus, type MonitorStatus, ringOf } from "./support.ts"
 
 const SPMONITOR = fileURLToPath(new URL("../../dist/Tools/spmonitor.js", import.meta.url))
 const available = netnsAvailable()
 const NAMES = ["n1", "n2", "n3"]
-
-interface StatusLine {
-  readonly daemonName?: string
-  readonly state?: string
-  readonly members?: ReadonlyArray<number>
-  readonly windows?: { readonly window: number }
-}
 
 describe.skipIf(!available.ok)(`spmonitor and a ring of three${available.ok ? "" : ` (skipped: ${available.reason})`}`, () => {
   let net: Network
@@ -31,13 +24,7 @@ describe.skipIf(!available.ok)(`spmonitor and a ring of three${available.ok ? ""
   const spmonitor = (i: number, args: ReadonlyArray<string>, config = confPath) =>
     net.exec(i, [process.execPath, SPMONITOR, "-c", config, "--timeout", "1500", ...args], { timeoutMs: 20_000 })
 
-  const statusOf = async (i: number, name: string): Promise<StatusLine> => {
-    const r = await spmonitor(i, ["-n", name, "--json"])
-    const parsed = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as unknown
-    const list = (Array.isArray(parsed) ? parsed : (parsed as { daemons?: Array<unknown> }).daemons ?? [parsed]) as Array<{ status?: StatusLine } & StatusLine>
-    const entry = list[0]!
-    return entry.status ?? entry
-  }
+  const statusOf = async (i: number, name: string): Promise<MonitorStatus> => firstStatus((await spmonitor(i, ["-n", name, "--json"])).stdout)
 
   beforeAll(async () => {
     net = createNetwork({ hosts: 4 })

@@ -55,3 +55,19 @@ export const hasView = (c: RecordingClient, group: string, members: ReadonlyArra
 /** The daemon log shows a regular configuration of exactly these daemons. */
 export const ringOf = (names: ReadonlyArray<string>): RegExp =>
   new RegExp(`regular configuration \\(\\d+, \\w+\\): ${names.join(" ")}"`)
+
+/** What the spmonitor tests read of a daemon's status (`spmonitor --json`). */
+export interface MonitorStatus {
+  readonly daemonName?: string
+  readonly state?: string
+  readonly members?: ReadonlyArray<number>
+  readonly windows?: { readonly window: number }
+}
+
+/** The first daemon's status in the last JSON round that `spmonitor --json` printed. */
+export const firstStatus = (stdout: string): MonitorStatus => {
+  const parsed = JSON.parse(stdout.trim().split("\n").at(-1)!) as unknown
+  const list = (Array.isArray(parsed) ? parsed : (parsed as { daemons?: Array<unknown> }).daemons ?? [parsed]) as Array<{ status?: MonitorStatus } & MonitorStatus>
+  const entry = list[0]!
+  return entry.status ?? entry
+}
