@@ -7,8 +7,10 @@ import { CHUNK_HEADER_LENGTH, type ClassCode, type DataChunk, MAX_CHUNKS } from 
 /**
  * Fragment size on a ring of one. Its packets never reach the network (nobody else holds its
  * ring, so nobody asks for them, §6.7), so a message needs no MTU-sized fragments, and a whole
- * one skips reassembly; small ones pack by the same bound. Decision: still bounded so that such a packet, if ever encoded, is one
- * valid datagram (u16 chunk length, §4.3; 64 KiB UDP payload).
+ * one skips reassembly. Small messages still pack by MaxPacketSize: packing a lone ring's
+ * packets fuller made its deliveries burstier and the one-process flood slower. Decision: still
+ * bounded so that such a packet, if ever encoded, is one valid datagram (u16 chunk length, §4.3;
+ * 64 KiB UDP payload).
  */
 export const LONE_FRAGMENT_LENGTH = 60 * 1024
 
@@ -118,7 +120,7 @@ export class SendQueue {
     this.pop()
     const chunks = [chunk0]
     const completed = [first]
-    let room = (lone ? LONE_FRAGMENT_LENGTH : this.packetRoom) - CHUNK_HEADER_LENGTH - frag.length
+    let room = this.packetRoom - CHUNK_HEADER_LENGTH - frag.length
     // Rules 1, 2, 5: whole messages of the same class that fit whole, in queue order.
     while (chunks.length < MAX_CHUNKS) {
       const m = this.items[this.head]
