@@ -15,7 +15,7 @@ export interface BatchSink {
  * less than a write request per small message); larger ones go out as one vectored write, with
  * no copy (a 10 KB message copied again per hop shows up as garbage-collector time).
  */
-export const JOIN_AVERAGE_BYTES = 1024
+export const JOIN_AVERAGE_BYTES = 4096
 
 /** Writes `batch` (`bytes` in all) as one system call where the platform allows. */
 export const writeBatch = (sink: BatchSink, batch: ReadonlyArray<Buffer>, bytes: number): void => {
