@@ -126,7 +126,7 @@ describe("injected membership bugs are caught (§6.8, §7)", () => {
     try {
       // Busy rings cut by many partitions leave holes whose later messages the filter must drop.
       let r = { seed: 0, found: [] as Array<string> }
-      for (let seed = 5; seed <= 60 && r.seed === 0; seed++) {
+      for (let seed = 5; seed <= 150 && r.seed === 0; seed++) {
         const v = checkEvs(new Sim(busyPartitionScenario(seed)).run(), 10).map((x) => x.property)
         if (v.includes("D5")) r = { seed, found: [...new Set(v)] }
       }

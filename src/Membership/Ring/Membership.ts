@@ -67,6 +67,8 @@ export class Membership {
   /** §6.8: daemons whose post-hole messages I deliver in my next transitional configuration. */
   commitSet = new Set<number>()
   /** The attempt I contributed to (COLLECT): new ring, members, the sets it was formed from. */
+  /** Attempt members whose joins reached me when COMMIT began: their silence is expected (Reachability). */
+  private quietPeers: ReadonlyArray<number> = []
   private attempt: {
     readonly newRing: RingId
     readonly members: ReadonlyArray<ProcId>
@@ -321,6 +323,9 @@ export class Membership {
 
   onJoinTimer(): void {
     if (this.state !== "GATHER") return
+    // Agreed daemons may be in COMMIT already, quiet until the commit token comes (Reachability).
+    const now = this.env.now
+    if (this.sets.live().every((p) => this.agreed.has(p.id))) this.reach.expectedSilence(this.reach.heardJoining(this.agreed, now), now)
     const bytes = this.joinBytes()
     this.env.emit({ _tag: "SendMulticast", scope: "CONFIGURED", channel: "DATA", bytes })
     // R6 item 1 (decision: at every fire): the join also goes unicast on the TOKEN channel, so
@@ -456,6 +461,7 @@ export class Membership {
       c.phase = CommitPhase.INSTALL
       c.index = 0
     }
+    this.quietPeers = this.reach.heardJoining(c.members.map((m) => m.id), this.env.now)
     this.state = "COMMIT"
     this.env.cancelTimer("Join")
     this.env.cancelTimer("Consensus")
@@ -680,6 +686,8 @@ export class Membership {
       this.next = undefined
     }
     this.ring.backOff()
+    this.reach.expectedSilence(this.quietPeers, this.env.now)
+    this.quietPeers = []
     const a = this.attempt
     if (a !== undefined) for (const m of a.members) this.sets.addProc(m)
     this.attempt = undefined

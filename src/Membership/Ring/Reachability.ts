@@ -69,6 +69,37 @@ export class Reachability {
   }
 
   /**
+   * Those of `ids` whose joins reach me: heard on the DATA channel within the window (joins are
+   * multicast there at every G-enter; the TOKEN copy waits for the Join timer), me excluded.
+   */
+  heardJoining(ids: Iterable<number>, now: number): Array<number> {
+    const out: Array<number> = []
+    for (const id of ids) {
+      const h = this.heardAt.get(id)
+      if (id !== this.myId && h !== undefined && now - h.DATA <= this.window) out.push(id)
+    }
+    return out
+  }
+
+  /**
+   * Silence I expected is not unreachability: daemons agreed with me, or in my commit attempt,
+   * send nothing while the commit token travels (COMMIT and RECOVERY are quiet, §6.6). The
+   * caller passes those whose joins reached it when the silence began; they count as heard on
+   * both channels `now`. Decision: without it, the reach sets reported right after a back-off reflected who
+   * happened to speak last (a member still gathering keeps sending joins; the others are
+   * quiet), and one lost commit token made J5 exclude healthy daemons. R6 item 2 reports still
+   * apply: a link that lost the commit token stays out of my reach.
+   */
+  expectedSilence(ids: Iterable<number>, now: number): void {
+    for (const id of ids) {
+      const h = this.heardAt.get(id)
+      if (h === undefined) continue
+      h.DATA = Math.max(h.DATA, now)
+      h.TOKEN = Math.max(h.TOKEN, now)
+    }
+  }
+
+  /**
    * R6 item 2: my commit token's retransmissions to `id` ran out without evidence; report it
    * unreachable for 2 × ReachWindow (long enough for the next gather's judgement).
    */
