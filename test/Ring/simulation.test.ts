@@ -51,6 +51,9 @@ describe("ordering engine in simulation (fixed membership)", () => {
     expect(leader.counters.tokenHolds).toBeGreaterThanOrEqual(19)
     expect(leader.counters.tokenHolds).toBeLessThanOrEqual(21)
     for (const e of sim.engines.values()) expect(e.counters.tokensAccepted).toBeLessThanOrEqual(25)
+    // While the token is held nobody sees it move on: an idle token's retransmissions back off
+    // (at 100 and 300 ms into a 500 ms hold), instead of TokenRetransmitLimit copies per hold.
+    for (const e of sim.engines.values()) expect(e.counters.tokenRetransmits).toBeLessThanOrEqual(2 * 21)
   })
 
   it("latency on an idle ring (§5.12 release by TOKEN_REQUEST): every message is delivered everywhere within a few rotations", () => {

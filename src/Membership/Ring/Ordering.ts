@@ -79,6 +79,10 @@ export class Ordering {
   private savedToken: Buffer | undefined
   private savedHop = 0
   private retransmitsLeft = 0
+  /** Delay before the next `TokenRetransmit`; doubles after each one for an idle token (§5.13 decision). */
+  private retransmitDelay = 0
+  /** The saved token was idle (`idle > 0`, §5.12) when forwarded. */
+  private idleForward = false
   /** §5.12: the leader's held token. */
   private heldToken: Token | undefined
   /** §5.12: a TOKEN_REQUEST that arrived while not holding. */
@@ -415,7 +419,9 @@ export class Ordering {
       this.savedToken = bytes
       this.savedHop = t.hop
       this.retransmitsLeft = env.config.tokenRetransmitLimit
-      env.setTimer("TokenRetransmit", env.config.timeouts.tokenRetransmit)
+      this.retransmitDelay = env.config.timeouts.tokenRetransmit
+      this.idleForward = t.idle > 0
+      env.setTimer("TokenRetransmit", this.retransmitDelay)
     }
     env.setTimer("TokenLoss", env.config.timeouts.tokenLoss)
   }
@@ -426,7 +432,12 @@ export class Ordering {
     this.retransmitsLeft--
     this.env.counters.tokenRetransmits++
     this.env.emit({ _tag: "SendUnicast", to: this.succ, channel: "TOKEN", bytes: this.savedToken })
-    this.env.setTimer("TokenRetransmit", this.env.config.timeouts.tokenRetransmit)
+    // Decision (§5.12 × §5.13): on an idle ring the leader holds the token, so no member sees
+    // evidence that its successor took it until the hold ends; a fixed interval resent every
+    // token TokenRetransmitLimit times per hold. An idle token backs off instead (100, 200,
+    // 400 ms…): two copies per 500 ms hold, and a lost one is still resent well within TokenLoss.
+    if (this.idleForward) this.retransmitDelay *= 2
+    this.env.setTimer("TokenRetransmit", this.retransmitDelay)
   }
 
   /** §5.12 release of a held token; `reset` = a request or a local message (idle := 0). */
