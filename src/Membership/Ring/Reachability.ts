@@ -37,6 +37,13 @@ export class Reachability {
   private readonly history = new Map<number, { interval: number; at: number }>()
   /** R6 item 2: successors that never took my commit token, left out of my reach until then. */
   private readonly unreachableUntil = new Map<number, number>()
+  /**
+   * My reach as a set, kept while neither time nor what I heard changed: J5 looks at every pair
+   * of the gather per join, and rebuilding it per pair made a 128-daemon gather cost seconds.
+   */
+  private myReachMemo: { readonly now: number; readonly version: number; readonly reach: ReadonlySet<number> } | undefined
+  /** Bumped whenever `myReach` may change at a given time. */
+  private version = 0
   /** R4 item 2: while `now < selfQuarantineUntil` I stay alone. */
   selfQuarantineUntil = 0
   /** §6.5: when I left OPERATIONAL (or booted); not restarted by G-enter, back-off or COMMIT. */
@@ -56,6 +63,7 @@ export class Reachability {
       this.heardAt.set(id, h)
     }
     h[channel] = now
+    this.version++
   }
 
   /** Daemons I heard on both channels within the window (me included), minus R6 item 2 reports. */
@@ -97,6 +105,15 @@ export class Reachability {
       h.DATA = Math.max(h.DATA, now)
       h.TOKEN = Math.max(h.TOKEN, now)
     }
+    this.version++
+  }
+
+  private myReachSet(now: number): ReadonlySet<number> {
+    const m = this.myReachMemo
+    if (m !== undefined && m.now === now && m.version === this.version) return m.reach
+    const reach = new Set(this.myReach(now))
+    this.myReachMemo = { now, version: this.version, reach }
+    return reach
   }
 
   /**
@@ -105,6 +122,7 @@ export class Reachability {
    */
   markUnreachable(id: number, now: number): void {
     this.unreachableUntil.set(id, now + 2 * this.window)
+    this.version++
   }
 
   reachValid(operational: boolean, now: number): boolean {
@@ -123,7 +141,7 @@ export class Reachability {
   }
 
   private reachOf(p: ProcId, now: number, myValid: boolean): { reach: ReadonlySet<number>; at: number } | undefined {
-    if (p.id === this.myId) return myValid ? { reach: new Set(this.myReach(now)), at: now } : undefined
+    if (p.id === this.myId) return myValid ? { reach: this.myReachSet(now), at: now } : undefined
     const r = this.reports.get(p.id)
     return r !== undefined && r.incarnation === p.incarnation ? r : undefined
   }
