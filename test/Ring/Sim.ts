@@ -57,6 +57,8 @@ export interface SimOptions {
   readonly config?: Partial<Parameters<typeof makeRingConfig>[1]>
   /** Per-link, per-channel faults (R6 item 4): true drops the datagram. Applies until `faultsUntil`. */
   readonly blocked?: (from: number, to: number, channel: Channel, now: number, bytes: Buffer) => boolean
+  /** A late extra copy of a datagram, this many ms after it was sent (undefined: none). Applies until `faultsUntil`. */
+  readonly lateCopy?: (from: number, to: number, channel: Channel, now: number, bytes: Buffer) => number | undefined
   /** Abort the run (and report a violation) after this many events; default 3 000 000. */
   readonly maxSteps?: number
   /** Post-process a daemon's outputs (bug injection). */
@@ -346,6 +348,8 @@ export class Sim {
       this.stats.lost++
       return
     }
+    const late = faulty ? this.options.lateCopy?.(from, to, channel, this.now, bytes) : undefined
+    if (late !== undefined) this.schedule({ at: this.now + late, order: 0, kind: "packet", to, channel, from, bytes: Buffer.from(bytes) })
     const copies = faulty && this.rng.next() < f.duplicate ? 2 : 1
     if (copies === 2) this.stats.duplicated++
     for (let i = 0; i < copies; i++) {

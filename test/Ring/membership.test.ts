@@ -234,3 +234,35 @@ describe("commit tokens lost on one link (R6 schedule 1 variant)", () => {
     }
   })
 })
+
+describe("graceful leave (§6.13)", () => {
+  it("a leaver's token arriving after the survivors' new ring is not foreign evidence: one configuration change", () => {
+    for (const seed of [1, 2, 3]) {
+      let leaver = 0
+      let delayed = 0
+      const sim = new Sim(membershipScenario(seed, false, {
+        daemons: 4,
+        boot: "fixed",
+        faults: { loss: 0, duplicate: 0, minDelay: 0.05, maxDelay: 0.5 },
+        processFaults: { partitions: 0, crashes: 0, downtime: [0, 0], shutdowns: [[2000, 3]] },
+        // Late copies of the tokens the leaver forwarded before its LEAVE reach the others after
+        // they installed their ring without it (§6.13: the LEAVE and the token travel apart).
+        lateCopy: (from, _to, channel, now) => {
+          if (from !== leaver || channel !== "TOKEN" || now < 1000 || now > 2000) return undefined
+          delayed++
+          return 1200
+        },
+        faultsUntil: 4000,
+        endAt: 12_000
+      }))
+      leaver = sim.ids[3]!
+      sim.run()
+      expect(delayed).toBeGreaterThan(0)
+      expect(checkEvs(sim)).toEqual([])
+      for (const id of sim.ids.slice(0, 3)) {
+        const log = sim.logs.get([...sim.logs.keys()].find((k) => Sim.parse(k).id === id)!)!
+        expect(log.filter((e) => e.type === "install" && e.configId.kind === "REG" && e.t > 2000).length).toBe(1)
+      }
+    }
+  })
+})

@@ -87,6 +87,13 @@ export class Membership {
   private consensusStreak: string | undefined
   /** §6.12 probe back-off per absent daemon. */
   private readonly probes = new Map<number, { interval: number; nextAt: number }>()
+  /**
+   * Daemons whose LEAVE I applied, with their incarnation and the ring they left (§6.13).
+   * Decision: their packets of that ring or an older one, overtaken by the LEAVE, are not
+   * foreign evidence (§6.12); a late token from a leaver otherwise started a second membership
+   * change towards a daemon that is gone. A restart comes back with a new incarnation.
+   */
+  private readonly departed = new Map<number, { readonly incarnation: number; readonly ringSeq: number }>()
 
   constructor(private readonly env: MembershipEnv) {
     this.sets = new ProcSets(env.myId, (id) => env.rankOf(id))
@@ -721,6 +728,8 @@ export class Membership {
   foreignEvidence(q: ProcId, ringId: RingId): void {
     const now = this.env.now
     if (this.reach.isQuarantined(q.id, now)) return // R4 item 1
+    const left = this.departed.get(q.id)
+    if (left !== undefined && left.incarnation === q.incarnation && ringId.seq <= left.ringSeq) return
     if (this.state === "OPERATIONAL") {
       if (this.reach.isSelfQuarantined(now)) return // R4 item 2
       if (ringIdEquals(ringId, this.ring.ringId)) return
@@ -792,9 +801,11 @@ export class Membership {
 
   onLeave(q: ProcId, ringId: RingId): void {
     if (this.state === "OPERATIONAL" && ringIdEquals(ringId, this.ring.ringId) && this.ring.incarnationOf(q.id) === q.incarnation) {
+      this.departed.set(q.id, { incarnation: q.incarnation, ringSeq: ringId.seq })
       this.sets.addFail(q) // failSet survives gatherEnter (§6.3 step 2)
       this.gatherEnter([])
     } else if (this.state === "GATHER" && this.sets.hasProc(q)) {
+      this.departed.set(q.id, { incarnation: q.incarnation, ringSeq: ringId.seq })
       this.sets.addFail(q)
       this.gEnter()
     }
