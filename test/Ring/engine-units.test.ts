@@ -14,32 +14,49 @@ import type { RingOutput } from "../../src/Membership/Ring/Types.js"
 const ROOM = 1472 - 24 - 40
 const FRAG = 1392
 
+/**
+ * Queues `msgs`, sequences every packet (`lone(seq)`: the ring has one member when packet `seq`
+ * is built), encodes and decodes each one (the decoder checks the packing rules 2 and 3), checks
+ * its size, and reassembles. Returns what was sent and what reassembly gave back.
+ */
+const roundTrip = (
+  msgs: ReadonlyArray<{ readonly size: number; readonly cls: 1 | 2 | 3 }>,
+  lone: (seq: number) => boolean,
+  maxDatagram: number
+) => {
+  const q = new SendQueue(FRAG, ROOM)
+  const sent = msgs.map((m, i) => {
+    const b = Buffer.alloc(m.size, i & 0xff)
+    q.push(i + 1, b, m.cls)
+    return b
+  })
+  const reasm = new Reassembly(1000)
+  const got: Array<Buffer> = []
+  let seq = 0
+  for (let p = q.nextPacket(lone(seq)); p !== undefined; p = q.nextPacket(lone(seq))) {
+    const bytes = encodeDataPacket({ configHash: 1, senderId: 1, senderIncarnation: 1, crc: true }, {
+      ringId: { seq: 2, rep: 1 }, seq: ++seq, originatorId: 1, originatorIncarnation: 1, hop: 1, cls: p.cls, chunks: p.chunks
+    })
+    expect(bytes.length).toBeLessThanOrEqual(maxDatagram)
+    // A fragment is never longer than the cut of the ring it was first sequenced on.
+    for (const c of p.chunks) expect(c.data.length).toBeLessThanOrEqual(LONE_FRAGMENT_LENGTH)
+    expect(decodeRingPacket(bytes).ok).toBe(true)
+    for (const c of p.chunks) {
+      const x = reasm.add(1, c)
+      expect(x._tag).not.toBe("violation")
+      if (x._tag === "complete") got.push(x.envelope)
+    }
+  }
+  return { q, sent, got }
+}
+
+const cls = fc.constantFrom(1 as const, 2 as const, 3 as const)
+
 describe("packing and fragmentation (§4.3)", () => {
   it("every packet obeys the packing rules, fits MaxPacketSize, and reassembly restores each message in order", () => {
-    const msg = fc.record({ size: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1000, max: 9000 })), cls: fc.constantFrom(1 as const, 2 as const, 3 as const) })
+    const msg = fc.record({ size: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1000, max: 9000 })), cls })
     fc.assert(fc.property(fc.array(msg, { minLength: 1, maxLength: 60 }), (msgs) => {
-      const q = new SendQueue(FRAG, ROOM)
-      const sent = msgs.map((m, i) => {
-        const b = Buffer.alloc(m.size, i & 0xff)
-        q.push(i + 1, b, m.cls)
-        return b
-      })
-      const reasm = new Reassembly(1000)
-      const got: Array<Buffer> = []
-      let seq = 0
-      for (let p = q.nextPacket(); p !== undefined; p = q.nextPacket()) {
-        const bytes = encodeDataPacket({ configHash: 1, senderId: 1, senderIncarnation: 1, crc: false }, {
-          ringId: { seq: 2, rep: 1 }, seq: ++seq, originatorId: 1, originatorIncarnation: 1, hop: 1, cls: p.cls, chunks: p.chunks
-        })
-        expect(bytes.length).toBeLessThanOrEqual(1472)
-        const r = decodeRingPacket(bytes) // validates rules 2 and 3
-        expect(r.ok).toBe(true)
-        for (const c of p.chunks) {
-          const x = reasm.add(1, c)
-          expect(x._tag).not.toBe("violation")
-          if (x._tag === "complete") got.push(x.envelope)
-        }
-      }
+      const { q, sent, got } = roundTrip(msgs, () => false, 1472)
       expect(q.length).toBe(0)
       expect(got).toEqual(sent)
     }))
@@ -73,34 +90,9 @@ describe("packing and fragmentation (§4.3)", () => {
   })
 
   it("on a ring of one, a message is cut at LONE_FRAGMENT_LENGTH; the ring size may change between packets, and every packet is one valid datagram", () => {
-    const msg = fc.record({ size: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1000, max: 150_000 })), cls: fc.constantFrom(1 as const, 2 as const, 3 as const) })
+    const msg = fc.record({ size: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1000, max: 150_000 })), cls })
     fc.assert(fc.property(fc.array(msg, { minLength: 1, maxLength: 30 }), fc.array(fc.boolean(), { minLength: 1 }), (msgs, loneFlags) => {
-      const q = new SendQueue(FRAG, ROOM)
-      const sent = msgs.map((m, i) => {
-        const b = Buffer.alloc(m.size, i & 0xff)
-        q.push(i + 1, b, m.cls)
-        return b
-      })
-      const reasm = new Reassembly(1000)
-      const got: Array<Buffer> = []
-      let seq = 0
-      for (;;) {
-        const lone = loneFlags[seq % loneFlags.length]!
-        const p = q.nextPacket(lone)
-        if (p === undefined) break
-        const bytes = encodeDataPacket({ configHash: 1, senderId: 1, senderIncarnation: 1, crc: true }, {
-          ringId: { seq: 2, rep: 1 }, seq: ++seq, originatorId: 1, originatorIncarnation: 1, hop: 1, cls: p.cls, chunks: p.chunks
-        })
-        expect(bytes.length).toBeLessThanOrEqual(65_507)
-        // A fragment is never longer than the cut of the ring it was first sequenced on.
-        for (const c of p.chunks) expect(c.data.length).toBeLessThanOrEqual(LONE_FRAGMENT_LENGTH)
-        expect(decodeRingPacket(bytes).ok).toBe(true)
-        for (const c of p.chunks) {
-          const x = reasm.add(1, c)
-          expect(x._tag).not.toBe("violation")
-          if (x._tag === "complete") got.push(x.envelope)
-        }
-      }
+      const { sent, got } = roundTrip(msgs, (seq) => loneFlags[seq % loneFlags.length]!, 65_507)
       expect(got).toEqual(sent)
     }), { numRuns: 100 })
   })
