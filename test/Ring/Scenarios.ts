@@ -55,3 +55,22 @@ export const busyPartitionScenario = (seed: number): SimOptions => membershipSce
   endAt: 44_000,
   workload: { messagesPerDaemon: 300, submitUntil: 4000, classes: ALL, size: () => 200 }
 })
+
+/**
+ * §11.3 stall rule: 4 daemons, one of which (set with `stallOn` once the Sim has its ids)
+ * receives tokens but no DATA from 1 s until 9 s.
+ */
+export const stallScenario = (seed: number): { readonly options: SimOptions; readonly stallOn: (id: number) => void } => {
+  let stalled = 0
+  const options = membershipScenario(seed, false, {
+    daemons: 4,
+    boot: "fixed",
+    faults: { loss: 0.01, duplicate: 0, minDelay: 0.05, maxDelay: 1 },
+    blocked: (_from, to, channel, now) => to === stalled && channel === "DATA" && now > 1000,
+    processFaults: { partitions: 0, crashes: 0, downtime: [0, 0] },
+    faultsUntil: 9000,
+    endAt: 25_000,
+    workload: { messagesPerDaemon: 60, submitUntil: 8000, classes: ["ORDERED", "SAFE"], size: () => 100 }
+  })
+  return { options, stallOn: (id) => (stalled = id) }
+}

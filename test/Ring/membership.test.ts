@@ -7,8 +7,8 @@ import { describe, expect, it } from "vitest"
 import { decodeRingPacket } from "../../src/Protocol/Ring/index.js"
 import type { RingOutput } from "../../src/Membership/Ring/Types.js"
 import { checkEvs } from "./EvsChecker.js"
-import { ALL, busyPartitionScenario, membershipScenario } from "./Scenarios.js"
-import { Sim } from "./Sim.js"
+import { ALL, busyPartitionScenario, membershipScenario, stallScenario } from "./Scenarios.js"
+import { Sim, type SimOptions } from "./Sim.js"
 
 const failuresOf = (seeds: ReadonlyArray<number>, make: (seed: number) => Sim): Array<string> => {
   const failures: Array<string> = []
@@ -20,6 +20,21 @@ const failuresOf = (seeds: ReadonlyArray<number>, make: (seed: number) => Sim): 
   return failures
 }
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i)
+
+/** 4 daemons in one ring, no loss; the fourth leaves gracefully at 2 s (§6.13). */
+const leaveScenario = (seed: number, overrides: Partial<SimOptions>): SimOptions =>
+  membershipScenario(seed, false, {
+    daemons: 4,
+    boot: "fixed",
+    faults: { loss: 0, duplicate: 0, minDelay: 0.05, maxDelay: 0.5 },
+    processFaults: { partitions: 0, crashes: 0, downtime: [0, 0], shutdowns: [[2000, 3]] },
+    ...overrides
+  })
+
+/** The regular configurations daemon `id` installed after `t`, with their sizes. */
+const regularsAfter = (sim: Sim, id: number, t: number) =>
+  sim.logs.get([...sim.logs.keys()].find((k) => Sim.parse(k).id === id)!)!
+    .flatMap((e) => (e.type === "install" && e.configId.kind === "REG" && e.t > t ? [{ t: e.t, size: e.members.length }] : []))
 
 describe("membership in simulation (§6)", () => {
   it("a daemon boots alone into a regular singleton, no transitional configuration (§6.11, R2)", () => {
@@ -100,18 +115,10 @@ describe("findings", () => {
 describe("stall rule (§11.3)", () => {
   it("a daemon that receives tokens but no data excludes itself; the others keep delivering; all merge after the fault", () => {
     for (const seed of [1, 2, 3]) {
-      let x = 0
-      const sim = new Sim(membershipScenario(seed, false, {
-        daemons: 4,
-        boot: "fixed",
-        faults: { loss: 0.01, duplicate: 0, minDelay: 0.05, maxDelay: 1 },
-        blocked: (_from, to, channel, now) => to === x && channel === "DATA" && now > 1000,
-        processFaults: { partitions: 0, crashes: 0, downtime: [0, 0] },
-        faultsUntil: 9000,
-        endAt: 25_000,
-        workload: { messagesPerDaemon: 60, submitUntil: 8000, classes: ["ORDERED", "SAFE"], size: () => 100 }
-      }))
-      x = sim.ids[2]!
+      const stall = stallScenario(seed)
+      const sim = new Sim(stall.options)
+      const x = sim.ids[2]!
+      stall.stallOn(x)
       sim.run()
       expect(checkEvs(sim)).toEqual([])
       expect(sim.procs.get(x)!.engine.counters.selfExclusions).toBeGreaterThanOrEqual(1)
@@ -210,11 +217,7 @@ describe("commit tokens lost on one link (R6 schedule 1 variant)", () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       let a = 0
       let b = 0
-      const sim = new Sim(membershipScenario(seed, false, {
-        daemons: 4,
-        boot: "fixed",
-        faults: { loss: 0, duplicate: 0, minDelay: 0.05, maxDelay: 0.5 },
-        processFaults: { partitions: 0, crashes: 0, downtime: [0, 0], shutdowns: [[2000, 3]] },
+      const sim = new Sim(leaveScenario(seed, {
         // The gather after the leave: its commit token is lost between the second and third daemon.
         blocked: (from, to, _channel, now, bytes) => from === a && to === b && bytes[3] === 0x11 && now > 2000 && now < 3000,
         endAt: 20_000
@@ -223,14 +226,11 @@ describe("commit tokens lost on one link (R6 schedule 1 variant)", () => {
       b = sim.ids[2]!
       sim.run()
       expect(checkEvs(sim)).toEqual([])
-      const regulars = (id: number) =>
-        sim.logs.get([...sim.logs.keys()].find((k) => Sim.parse(k).id === id)!)!
-          .flatMap((e) => (e.type === "install" && e.configId.kind === "REG" && e.t > 2000 ? [{ t: e.t, size: e.members.length }] : []))
       // Back-off after the Commit timeout (~3250 ms): the daemon outside the failed link keeps a partner.
-      const first = regulars(sim.ids[0]!)[0]!
+      const first = regularsAfter(sim, sim.ids[0]!, 2000)[0]!
       expect(first.size).toBeGreaterThanOrEqual(2)
       // And all three are one ring again at the end.
-      for (const id of sim.ids.slice(0, 3)) expect(regulars(id).at(-1)!.size).toBe(3)
+      for (const id of sim.ids.slice(0, 3)) expect(regularsAfter(sim, id, 2000).at(-1)!.size).toBe(3)
     }
   })
 })
@@ -240,11 +240,7 @@ describe("graceful leave (§6.13)", () => {
     for (const seed of [1, 2, 3]) {
       let leaver = 0
       let delayed = 0
-      const sim = new Sim(membershipScenario(seed, false, {
-        daemons: 4,
-        boot: "fixed",
-        faults: { loss: 0, duplicate: 0, minDelay: 0.05, maxDelay: 0.5 },
-        processFaults: { partitions: 0, crashes: 0, downtime: [0, 0], shutdowns: [[2000, 3]] },
+      const sim = new Sim(leaveScenario(seed, {
         // Late copies of the tokens the leaver forwarded before its LEAVE reach the others after
         // they installed their ring without it (§6.13: the LEAVE and the token travel apart).
         lateCopy: (from, _to, channel, now) => {
@@ -259,10 +255,7 @@ describe("graceful leave (§6.13)", () => {
       sim.run()
       expect(delayed).toBeGreaterThan(0)
       expect(checkEvs(sim)).toEqual([])
-      for (const id of sim.ids.slice(0, 3)) {
-        const log = sim.logs.get([...sim.logs.keys()].find((k) => Sim.parse(k).id === id)!)!
-        expect(log.filter((e) => e.type === "install" && e.configId.kind === "REG" && e.t > 2000).length).toBe(1)
-      }
+      for (const id of sim.ids.slice(0, 3)) expect(regularsAfter(sim, id, 2000).length).toBe(1)
     }
   })
 })

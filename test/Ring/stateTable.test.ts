@@ -20,7 +20,7 @@ import { decodeRingPacket, encodeToken, type Token, TokenPhase } from "../../src
 import { addressOf, CellCoverage, CELLS, type RunKind, ScriptedNet } from "./CoverageSim.js"
 import { checkEvs } from "./EvsChecker.js"
 import { RELOAD_KINDS, reloadSim } from "./ReloadScenarios.js"
-import { ALL, busyPartitionScenario, membershipScenario, scenario } from "./Scenarios.js"
+import { ALL, busyPartitionScenario, membershipScenario, scenario, stallScenario } from "./Scenarios.js"
 import { Sim, type SimOptions } from "./Sim.js"
 
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i)
@@ -93,18 +93,9 @@ const FAMILIES: ReadonlyArray<Family> = [
     // §11.3: a daemon that receives tokens but no data excludes itself (membership.test.ts).
     name: "stall rule", kind: "simulation", seeds: [1],
     make: (seed, w) => {
-      let x = 0
-      const sim = new Sim(w(membershipScenario(seed, false, {
-        daemons: 4,
-        boot: "fixed",
-        faults: { loss: 0.01, duplicate: 0, minDelay: 0.05, maxDelay: 1 },
-        blocked: (_from, to, channel, now) => to === x && channel === "DATA" && now > 1000,
-        processFaults: { partitions: 0, crashes: 0, downtime: [0, 0] },
-        faultsUntil: 9000,
-        endAt: 25_000,
-        workload: { messagesPerDaemon: 60, submitUntil: 8000, classes: ["ORDERED", "SAFE"], size: () => 100 }
-      })))
-      x = sim.ids[2]!
+      const stall = stallScenario(seed)
+      const sim = new Sim(w(stall.options))
+      stall.stallOn(sim.ids[2]!)
       return sim
     },
     check: (sim) => {
