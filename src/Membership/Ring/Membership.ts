@@ -66,9 +66,9 @@ export class Membership {
   private persistedSeq = 0
   /** §6.8: daemons whose post-hole messages I deliver in my next transitional configuration. */
   commitSet = new Set<number>()
-  /** The attempt I contributed to (COLLECT): new ring, members, the sets it was formed from. */
   /** Attempt members whose joins reached me when COMMIT began: their silence is expected (Reachability). */
   private quietPeers: ReadonlyArray<number> = []
+  /** The attempt I contributed to (COLLECT): new ring, members, the sets it was formed from. */
   private attempt: {
     readonly newRing: RingId
     readonly members: ReadonlyArray<ProcId>
@@ -800,15 +800,12 @@ export class Membership {
   }
 
   onLeave(q: ProcId, ringId: RingId): void {
-    if (this.state === "OPERATIONAL" && ringIdEquals(ringId, this.ring.ringId) && this.ring.incarnationOf(q.id) === q.incarnation) {
-      this.departed.set(q.id, { incarnation: q.incarnation, ringSeq: ringId.seq })
-      this.sets.addFail(q) // failSet survives gatherEnter (§6.3 step 2)
-      this.gatherEnter([])
-    } else if (this.state === "GATHER" && this.sets.hasProc(q)) {
-      this.departed.set(q.id, { incarnation: q.incarnation, ringSeq: ringId.seq })
-      this.sets.addFail(q)
-      this.gEnter()
-    }
+    const member = this.state === "OPERATIONAL" && ringIdEquals(ringId, this.ring.ringId) && this.ring.incarnationOf(q.id) === q.incarnation
+    if (!member && !(this.state === "GATHER" && this.sets.hasProc(q))) return
+    this.departed.set(q.id, { incarnation: q.incarnation, ringSeq: ringId.seq })
+    this.sets.addFail(q) // failSet survives gatherEnter (§6.3 step 2)
+    if (member) this.gatherEnter([])
+    else this.gEnter()
   }
 
   /** §11.4: a packet from `(id, inc′)` while my ring or attempt holds `(id, inc)`, inc′ > inc. */
