@@ -114,7 +114,15 @@ export interface UdpTransportOptions {
 
 export interface UdpTransportShape {
   /** The local addresses actually bound. */
-  readonly local: { readonly bindAddress: string; readonly dataPort: number; readonly tokenPort: number; readonly sendAddress: string; readonly sendPort: number }
+  readonly local: {
+    readonly bindAddress: string
+    readonly dataPort: number
+    readonly tokenPort: number
+    readonly sendAddress: string
+    readonly sendPort: number
+    /** SO_RCVBUF of the DATA socket as the kernel set it (Linux reports twice the request, capped). */
+    readonly receiveBufferBytes: number
+  }
   /** `SendUnicast`: one datagram to the daemon's address, port P (DATA) or P + 1 (TOKEN). */
   readonly sendUnicast: (daemonId: number, channel: Channel, bytes: Uint8Array) => UdpSendRejected | undefined
   /**
@@ -154,9 +162,23 @@ export class UdpTransport extends Context.Service<UdpTransport, UdpTransportShap
     transport: config.transport,
     ipVersion: config.ipVersion,
     ignoreMulticastJoinErrors: config.host.ignoreMulticastJoinErrors,
-    reuseAddress: config.host.socketPortReuse === "on"
+    reuseAddress: config.host.socketPortReuse === "on",
+    receiveBufferBytes: receiveBufferFor(config.windows.window, config.limits.maxPacketSize)
   })
 }
+
+/**
+ * SO_RCVBUF of the DATA and TOKEN sockets for a configuration's `Window` and `MaxPacketSize`: room for two rings' worth of the
+ * largest datagrams (§5.9: at most `Window` new packets per rotation, plus retransmissions), so
+ * a burst that arrives while the daemon is busy is not dropped by the kernel (a drop costs a
+ * retransmission request and a rotation). Linux's default (208 KiB) holds only ~140 packets of
+ * 1472 bytes and a dozen of 16,000. The kernel caps the request at `net.core.rmem_max`.
+ */
+export const receiveBufferFor = (window: number, maxPacketSize: number): number =>
+  Math.min(MAX_RECEIVE_BUFFER, Math.max(MIN_RECEIVE_BUFFER, 2 * window * maxPacketSize))
+
+const MIN_RECEIVE_BUFFER = 1024 * 1024
+const MAX_RECEIVE_BUFFER = 32 * 1024 * 1024
 
 /** At most one send-error log line per this many milliseconds. */
 const SEND_ERROR_LOG_INTERVAL_MS = 1_000
@@ -357,7 +379,7 @@ const make = Effect.fnUntraced(function*(options: UdpTransportOptions) {
   )
 
   const shape: UdpTransportShape = {
-    local: { bindAddress, dataPort: me.port, tokenPort: me.port + 1, sendAddress, sendPort },
+    local: { bindAddress, dataPort: me.port, tokenPort: me.port + 1, sendAddress, sendPort, receiveBufferBytes: dataSocket.getRecvBufferSize() },
     sendUnicast,
     sendMulticast,
     sendToAddress: (address, port, bytes) => precheck(bytes) ?? sendTo(dataSocket, bytes, port, address),

@@ -11,7 +11,9 @@ import * as Scope from "effect/Scope"
 import { createSocket } from "node:dgram"
 import type { Segment } from "../../src/Config/Model.ts"
 import { buildRoutes, defaultBindAddress } from "../../src/Daemon/UdpRoutes.ts"
-import { UdpBindError, UdpSendRejected, UdpTransport, type UdpTransportOptions } from "../../src/Daemon/UdpTransport.ts"
+import { readFileSync } from "node:fs"
+import { DEFAULT_LIMITS, DEFAULT_WINDOWS } from "../../src/Config/Defaults.ts"
+import { receiveBufferFor, UdpBindError, UdpSendRejected, UdpTransport, type UdpTransportOptions } from "../../src/Daemon/UdpTransport.ts"
 import { canBind, collect, daemon, freePortPair, loopbackConfig, optionsFor, settle, waitUntil } from "./udpSupport.ts"
 
 const A = "127.0.0.1"
@@ -180,6 +182,25 @@ describe("UdpTransport", () => {
       const error = yield* Effect.flip(Effect.scoped(start(optionsFor(config, 0))))
       assert.instanceOf(error, UdpBindError)
       assert.strictEqual(error.port, port)
+    }))
+})
+
+describe("receive buffer", () => {
+  it("holds two windows of the largest datagrams, within 1 MiB … 32 MiB", () => {
+    assert.strictEqual(receiveBufferFor(DEFAULT_WINDOWS.window, DEFAULT_LIMITS.maxPacketSize), 1024 * 1024)
+    assert.strictEqual(receiveBufferFor(160, 16_000), 2 * 160 * 16_000)
+    assert.strictEqual(receiveBufferFor(1000, 65_000), 32 * 1024 * 1024)
+  })
+
+  it.live("is applied to the DATA socket (up to the kernel's net.core.rmem_max)", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.promise(() => freePortPair([A]))
+      const requested = 2 * 1024 * 1024
+      const udp = yield* start({ ...optionsFor(loopbackConfig({ port, count: 2 }), 0), receiveBufferBytes: requested })
+      const rmemMax = Number(readFileSync("/proc/sys/net/core/rmem_max", "utf8"))
+      // Linux doubles the request for its bookkeeping and caps it at rmem_max first.
+      assert.isAtLeast(udp.local.receiveBufferBytes, Math.min(requested, rmemMax))
+      assert.isAbove(udp.local.receiveBufferBytes, 425_984)
     }))
 })
 
