@@ -1,17 +1,17 @@
 /**
  * The checks libspread makes before anything reaches the wire (client-protocol §1, §5.1, §5.2,
- * §12), and the encoding of what passes them. Pure: each function returns the bytes to send or
- * the error to report.
+ * §12), and the encoding of what passes them. Pure: each function returns what to send or the
+ * error to report.
  */
 import {
   AGREED_MESS,
   CAUSAL_MESS,
-  encodeClientMessage,
   encodeJoin,
   encodeLeave,
   FIFO_MESS,
   MAX_GROUP_NAME,
   MAX_GROUPS_PER_MESSAGE,
+  type OutgoingMessage,
   REGULAR_MESS,
   RELIABLE_MESS,
   SAFE_MESS,
@@ -88,16 +88,17 @@ const checkDestination = (group: string): IllegalGroup | undefined =>
 
 /**
  * `SP_multigroup_multicast` (§5.1): the service check, then the group list (≤ 100: §12 item 8),
- * then the size limit that keeps reference daemons alive (§12 item 1).
+ * then the size limit that keeps reference daemons alive (§12 item 1). The message is encoded
+ * later, straight into the session's write buffer.
  */
-export const encodeMulticast = (
+export const checkMulticast = (
   privateGroup: string,
   service: ServiceType,
   groups: string | ReadonlyArray<string>,
   messType: number,
   payload: Uint8Array | string,
   selfDiscard: boolean
-): Buffer | IllegalService | IllegalGroup | MessageTooLong => {
+): OutgoingMessage | IllegalService | IllegalGroup | MessageTooLong => {
   const type = serviceWord(service, selfDiscard)
   if (typeof type !== "number") return type
   const list = typeof groups === "string" ? [groups] : groups
@@ -113,5 +114,5 @@ export const encodeMulticast = (
   if (size > SAFE_DATA_PLUS_GROUPS) {
     return new MessageTooLong({ reason: `data + 32·groups = ${size} bytes, at most ${SAFE_DATA_PLUS_GROUPS}` })
   }
-  return encodeClientMessage({ type, sender: privateGroup, groups: list, messType, data })
+  return { type, sender: privateGroup, groups: list, messType, data }
 }

@@ -7,8 +7,9 @@
  *   {@link ByteQueue}, and the batch goes to the inbox queue with one `offerAllUnsafe` (no fiber
  *   or Effect per message). When the reader falls behind, the socket is paused, so memory stays
  *   bounded and TCP pushes back on the daemon (client-protocol §8.6).
- * - Send: encoded messages are appended to a batch that is written with one `socket.write`
- *   per event-loop turn (or sooner when it grows), so a burst of multicasts costs one syscall.
+ * - Send: messages are encoded straight into a write buffer that goes out with one
+ *   `socket.write` per event-loop turn (or sooner when it fills), so a burst of multicasts costs
+ *   one syscall; written buffers are reused, so a flood touches no fresh memory.
  * - Disconnect: `KILL_MESS`, then FIN, then wait (briefly) for the daemon to close (§5.2, §8.7).
  */
 import * as net from "node:net"
@@ -27,7 +28,10 @@ import {
   ProtocolError,
   readHeader,
   type Version,
-  writeBatch
+  clientMessageLength,
+  encodeClientMessage,
+  encodeClientMessageInto,
+  type OutgoingMessage
 } from "../Protocol/index.js"
 import {
   type ConnectError,
@@ -54,20 +58,29 @@ export type Inbox = Queue.Queue<DaemonMessage, ReceiveError | Cause.Done>
  *   calling `SP_receive`.
  * - Largest daemon message we accept: any real one is far below (a body ≤ 144000 bytes plus a
  *   member list of at most a few thousand 32-byte names); a bigger length is a broken stream.
- * - Send batch: write at once when this many bytes are pending, without waiting for the turn.
+ * - Write buffer: messages are encoded into buffers of this size; a full one is written at
+ *   once, without waiting for the turn. A larger message is written on its own. At most
+ *   `SPARE_WRITE_BUFFERS` written buffers are kept for reuse.
  * - Send backpressure: multicasts wait for `drain` while Node holds more than this unsent.
  * - Linger: how long a disconnect waits for the daemon's close before destroying the socket.
  */
 const INBOX_HIGH_WATER = 32_768
 const INBOX_LOW_WATER = 8_192
 const MAX_DAEMON_MESSAGE = 16 * 1024 * 1024
-const SEND_BATCH_BYTES = 128 * 1024
+const WRITE_BUFFER_BYTES = 128 * 1024
+const SPARE_WRITE_BUFFERS = 4
 const SEND_HIGH_WATER = 8 * 1024 * 1024
 /** Resumed entries are cut off the front of the waiting queue once this many piled up. */
 const WAITING_COMPACT_AFTER = 1024
 const DISCONNECT_LINGER_MS = 2_000
 
+/** A message to send: encoded on the way out, or already bytes (join, leave, kill). */
+type Outgoing = OutgoingMessage | Buffer
+
+const lengthOf = (o: Outgoing): number => (Buffer.isBuffer(o) ? o.length : clientMessageLength(o))
+
 interface Waiting {
+  /** Encoded when the caller started waiting: the caller may reuse its payload at once. */
   readonly bytes: Buffer
   readonly resume: (effect: Effect.Effect<void, SessionError>) => void
 }
@@ -88,8 +101,10 @@ export class Session {
   /** Length of the message whose header has been read, or 0 (§7.1 step 1). */
   private need = 0
   private paused = false
-  private batch: Array<Buffer> = []
-  private batchBytes = 0
+  /** The write buffer being filled (bytes `0 … written`), and written ones ready for reuse. */
+  private out: Buffer | undefined
+  private written = 0
+  private readonly spare: Array<Buffer> = []
   private flushScheduled = false
   /**
    * Callers waiting for the socket to drain, in call order, from `waitingHead` on. An entry
@@ -176,8 +191,8 @@ export class Session {
   private fail(error: ReceiveError): void {
     if (this.state._tag !== "Open") return
     this.state = { _tag: "Failed", error, reported: false }
-    this.batch = []
-    this.batchBytes = 0
+    this.out = undefined
+    this.written = 0
     Queue.failCauseUnsafe(this.inbox, Cause.fail(error))
     this.socket.destroy()
     this.releaseWaiting()
@@ -206,8 +221,9 @@ export class Session {
    * Sends `bytes` in call order. While Node holds more than {@link SEND_HIGH_WATER} unsent
    * bytes, callers wait (suspended fibers, in order) and are written out as the socket drains.
    */
-  sendInOrder(bytes: Buffer): Effect.Effect<void, SessionError> {
-    if (this.waitingCount() === 0 && !this.congested()) return this.send(bytes)
+  sendInOrder(message: Outgoing): Effect.Effect<void, SessionError> {
+    if (this.waitingCount() === 0 && !this.congested()) return this.send(message)
+    const bytes = Buffer.isBuffer(message) ? message : encodeClientMessage(message)
     return Effect.callback<void, SessionError>((resume) => {
       if (this.waitingCount() === 0 && !this.congested()) return resume(this.send(bytes))
       const entry: Waiting = { bytes, resume }
@@ -219,18 +235,30 @@ export class Session {
     })
   }
 
-  /** Appends `bytes` to the batch, written at the end of this event-loop turn (or when large). */
-  private send(bytes: Buffer): Exit.Exit<void, SessionError> {
+  /** Encodes `message` into the write buffer, written at the end of this turn (or when full). */
+  private send(message: Outgoing): Exit.Exit<void, SessionError> {
     const error = this.unusable()
     if (error !== undefined) return Exit.fail(error)
-    this.batch.push(bytes)
-    this.batchBytes += bytes.length
-    if (this.batchBytes >= SEND_BATCH_BYTES) this.flush()
-    else if (!this.flushScheduled) {
+    this.append(message)
+    if (!this.flushScheduled) {
       this.flushScheduled = true
       setImmediate(this.scheduledFlush)
     }
     return Exit.void
+  }
+
+  /** Puts `message` behind everything appended before it. */
+  private append(message: Outgoing): void {
+    const length = lengthOf(message)
+    if (this.out !== undefined && this.written + length > this.out.length) this.flush()
+    if (length > WRITE_BUFFER_BYTES) {
+      this.write(Buffer.isBuffer(message) ? message : encodeClientMessage(message))
+      return
+    }
+    const out = (this.out ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(WRITE_BUFFER_BYTES))
+    if (Buffer.isBuffer(message)) message.copy(out, this.written)
+    else encodeClientMessageInto(out, this.written, message)
+    this.written += length
   }
 
   private congested(): boolean {
@@ -270,13 +298,22 @@ export class Session {
     this.flush()
   }
 
+  /** Writes what the write buffer holds; the buffer is reused once the socket is done with it. */
   private flush(): void {
-    if (this.batch.length === 0) return
-    const batch = this.batch
-    const bytes = this.batchBytes
-    this.batch = []
-    this.batchBytes = 0
-    if (this.state._tag === "Open") writeBatch(this.socket, batch, bytes)
+    const out = this.out
+    if (out === undefined || this.written === 0) return
+    const bytes = out.subarray(0, this.written)
+    this.out = undefined
+    this.written = 0
+    if (this.state._tag !== "Open") return
+    this.socket.write(bytes, () => {
+      if (this.spare.length < SPARE_WRITE_BUFFERS) this.spare.push(out)
+    })
+  }
+
+  /** A message too large for a write buffer, after everything before it. */
+  private write(bytes: Buffer): void {
+    if (this.state._tag === "Open") this.socket.write(bytes)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -288,18 +325,20 @@ export class Session {
     const wasOpen = this.state._tag === "Open"
     // Callers still waiting for the socket go out before the kill, whatever the buffer holds.
     for (const entry of this.takeWaiting()) entry.resume(this.send(entry.bytes))
-    this.state = { _tag: "Closed" }
-    Queue.endUnsafe(this.inbox)
     if (!wasOpen || socket.destroyed) {
+      this.state = { _tag: "Closed" }
+      Queue.endUnsafe(this.inbox)
       socket.destroy()
       return resume(Effect.void)
     }
-    // What is still batched goes first, then the kill, then our FIN.
-    this.batch.push(encodeKill(this.privateGroup))
-    const pending = this.batch
-    this.batch = []
-    this.batchBytes = 0
-    socket.end(pending.length === 1 ? pending[0]! : Buffer.concat(pending))
+    // What is still buffered goes first, then the kill, then our FIN.
+    this.append(encodeKill(this.privateGroup))
+    const last = this.out!.subarray(0, this.written)
+    this.out = undefined
+    this.written = 0
+    this.state = { _tag: "Closed" }
+    Queue.endUnsafe(this.inbox)
+    socket.end(last)
     // Keep reading until the daemon closes, so its last messages do not make our close a reset
     // and so its name is free when we return (5.0.1 closes after the kill went through, §8.7).
     socket.resume()

@@ -22,7 +22,7 @@ import {
 } from "./Errors.js"
 import type { ConnectOptions } from "./Options.js"
 import { planConnect } from "./Options.js"
-import { encodeJoinChecked, encodeLeaveChecked, encodeMulticast, type MulticastOptions, type ServiceType } from "./Outgoing.js"
+import { checkMulticast, encodeJoinChecked, encodeLeaveChecked, type MulticastOptions, type ServiceType } from "./Outgoing.js"
 import { connectSession, type Inbox, Session } from "./Session.js"
 
 /**
@@ -112,8 +112,8 @@ const makeService = (session: Session): SpreadClientService => {
       }),
     multicast: (service, groups, messType, payload, options) =>
       Effect.suspend((): Effect.Effect<void, IllegalService | IllegalGroup | MessageTooLong | SessionError> => {
-        const bytes = encodeMulticast(privateGroup, service, groups, messType, payload, options?.selfDiscard ?? false)
-        return Buffer.isBuffer(bytes) ? session.sendInOrder(bytes) : Exit.fail(bytes)
+        const message = checkMulticast(privateGroup, service, groups, messType, payload, options?.selfDiscard ?? false)
+        return "_tag" in message ? Exit.fail(message) : session.sendInOrder(message)
       }),
     messages: Stream.fromQueue(session.inbox).pipe(
       Stream.mapArray((chunk) => {

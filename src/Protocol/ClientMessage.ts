@@ -18,20 +18,28 @@ export interface OutgoingMessage {
   readonly byteOrder?: ByteOrder
 }
 
-/** Encodes one message as a single buffer (one write, client-protocol §12 item 3 spirit). */
-export const encodeClientMessage = (m: OutgoingMessage): Buffer => {
+/** Bytes of `m` on the wire: header, 32 bytes per group, data. */
+export const clientMessageLength = (m: OutgoingMessage): number => HEADER_LENGTH + m.groups.length * MAX_GROUP_NAME + m.data.length
+
+/** Writes `m` at `offset` (room for {@link clientMessageLength} bytes is the caller's). */
+export const encodeClientMessageInto = (target: Buffer, offset: number, m: OutgoingMessage): void => {
   const byteOrder = m.byteOrder ?? "little"
-  const groupsLength = m.groups.length * MAX_GROUP_NAME
-  const buf = Buffer.allocUnsafe(HEADER_LENGTH + groupsLength + m.data.length)
-  writeHeader(buf, 0, {
+  writeHeader(target, offset, {
     type: m.type,
     name: m.sender,
     numGroups: m.groups.length,
     hint: encodeHint(m.messType, byteOrder),
     dataLen: m.data.length
   }, byteOrder)
-  for (let i = 0; i < m.groups.length; i++) writeGroupName(buf, HEADER_LENGTH + i * MAX_GROUP_NAME, m.groups[i]!)
-  buf.set(m.data, HEADER_LENGTH + groupsLength)
+  const groupsAt = offset + HEADER_LENGTH
+  for (let i = 0; i < m.groups.length; i++) writeGroupName(target, groupsAt + i * MAX_GROUP_NAME, m.groups[i]!)
+  target.set(m.data, groupsAt + m.groups.length * MAX_GROUP_NAME)
+}
+
+/** Encodes one message as a single buffer (one write, client-protocol §12 item 3 spirit). */
+export const encodeClientMessage = (m: OutgoingMessage): Buffer => {
+  const buf = Buffer.allocUnsafe(clientMessageLength(m))
+  encodeClientMessageInto(buf, 0, m)
   return buf
 }
 
