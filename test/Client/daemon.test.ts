@@ -238,6 +238,24 @@ describe.skipIf(!built)("against our daemon (dist/Daemon/main.js)", () => {
       yield* receiver.disconnect
     }), 60_000)
 
+  it.live("a message larger than a write buffer goes out in order between small ones, intact", () =>
+    Effect.gen(function*() {
+      const sender = (yield* session("big-tx", "unix")).client
+      const receiver = yield* session("big-rx", "tcp")
+      yield* receiver.client.join("big")
+      yield* nextMembership(receiver.inbox)
+      // 140,000 bytes: more than the client's 128 KiB write buffer, within libspread's limit.
+      const big = Buffer.alloc(140_000)
+      for (let i = 0; i < big.length; i++) big[i] = i % 251
+      yield* sender.multicast("agreed", "big", 1, "before")
+      yield* sender.multicast("agreed", "big", 2, big)
+      yield* sender.multicast("agreed", "big", 3, "after")
+      const got = [yield* next(receiver.inbox), yield* next(receiver.inbox), yield* next(receiver.inbox)]
+      expect(got.map((m) => (m._tag === "Data" ? m.messType : m._tag))).toEqual([1, 2, 3])
+      const second = got[1]!
+      expect(second._tag === "Data" && second.data.equals(big)).toBe(true)
+    }).pipe(Effect.scoped))
+
   it.live("a flood of 20,000 messages arrives complete and in order", () =>
     Effect.gen(function*() {
       const sender: SpreadClientService = (yield* session("flooder", "tcp")).client
