@@ -22,7 +22,7 @@ import {
   SAFE_MESS,
   SELF_DISCARD
 } from "../Protocol/index.js"
-import { decodeEnvelope, type Envelope, encodeEnvelope } from "../Protocol/Ring/Envelope.js"
+import { decodeEnvelope, type Envelope, encodeEnvelope, envelopeLength } from "../Protocol/Ring/Envelope.js"
 import { GroupTable, type LocalMember } from "./Groups.js"
 import { Prng } from "./Ring/Prng.js"
 import type { RingConfig } from "./Ring/RingConfig.js"
@@ -81,6 +81,12 @@ interface Session extends LocalMember {
 }
 
 /** The reference invents `"r" + random(0..9998) + "-" + fd`, cut to 9 characters (client-protocol §3.3). */
+/**
+ * The stand-in bytes of a local message's envelope (see `submit`): never read, so one shared
+ * buffer serves them all; larger than any client message (client-protocol §1, ≈ 143 KB).
+ */
+const ENVELOPE_STAND_IN = Buffer.alloc(256 * 1024)
+
 const INVENTED_NAME_LENGTH = 9
 const INVENTED_NAME_RANGE = 9999
 
@@ -318,8 +324,14 @@ export class DaemonCore {
     path?: "GROUPS",
     local?: LocalData
   ): void {
-    const bytes = encodeEnvelope(envelope)
-    this.feed({ _tag: "Submit", now: this.now, envelope: bytes, deliveryClass, ...(path ? { path } : {}) }, sessionId, local)
+    const length = envelopeLength(envelope)
+    // A message of mine is delivered here from `local`, never from its bytes: the ring encodes
+    // it only if it must go to other daemons (Submit.encode). On a lone daemon that saves a copy
+    // of every message and a quarter of the daemon's CPU at 10 KB.
+    const input: RingInput = local !== undefined && length <= ENVELOPE_STAND_IN.length
+      ? { _tag: "Submit", now: this.now, envelope: ENVELOPE_STAND_IN.subarray(0, length), encode: () => encodeEnvelope(envelope), deliveryClass }
+      : { _tag: "Submit", now: this.now, envelope: encodeEnvelope(envelope), deliveryClass }
+    this.feed(path ? { ...input, path } : input, sessionId, local)
   }
 
   /**

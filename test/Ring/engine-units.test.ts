@@ -115,6 +115,31 @@ describe("packing and fragmentation (§4.3)", () => {
     const p = q.nextPacket(false)!
     expect([p.chunks[0]!.fragIndex, p.chunks[0]!.fragCount]).toEqual([0, Math.ceil(100_000 / FRAG)])
   })
+
+  it("a stand-in envelope is encoded once, when the message is first cut for a ring of several, never on a ring of one", () => {
+    const q = new SendQueue(FRAG, ROOM)
+    const real = Buffer.alloc(3_000, 9)
+    let encoded = 0
+    const encode = () => (encoded++, real)
+    q.push(1, Buffer.alloc(3_000), 2, encode)
+    q.push(2, Buffer.alloc(3_000), 2, encode)
+    // Lone: the stand-in's zeros go into the packet, nothing is encoded.
+    expect(q.nextPacket(true)!.chunks[0]!.data.every((b) => b === 0)).toBe(true)
+    expect(encoded).toBe(0)
+    // A ring of several: the real bytes, encoded once for all its fragments.
+    const fragments = [q.nextPacket(false)!, q.nextPacket(false)!, q.nextPacket(false)!]
+    expect(Buffer.concat(fragments.map((p) => p.chunks[0]!.data))).toEqual(real)
+    expect(encoded).toBe(1)
+  })
+
+  it("a lone message cut with its stand-in gets its real bytes when it restarts in a larger ring (§6.8 step 5)", () => {
+    const q = new SendQueue(FRAG, ROOM)
+    const real = Buffer.alloc(100_000, 5)
+    q.push(1, Buffer.alloc(100_000), 2, () => real)
+    q.nextPacket(true)
+    q.restartPartial()
+    expect(q.nextPacket(false)!.chunks[0]!.data).toEqual(real.subarray(0, FRAG))
+  })
 })
 
 describe("reassembly (§5.8)", () => {

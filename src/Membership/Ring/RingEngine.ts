@@ -16,7 +16,7 @@ import { Prng } from "./Prng.js"
 import { classifyReload } from "./Reload.js"
 import { checkRingConfig, maxFragmentLength, type RingConfig, type RingDaemon } from "./RingConfig.js"
 import { SendQueue } from "./SendQueue.js"
-import type { Channel, DeliveryClass, ReloadOutcome, RingInput, RingOutput, SendPath, TimerName } from "./Types.js"
+import type { Channel, ReloadOutcome, RingInput, RingOutput, SendPath, TimerName } from "./Types.js"
 
 /**
  * §5.11: beyond `SendQueueHighWater` the engine asks the driver to pause client reads; a driver
@@ -197,7 +197,7 @@ export class RingEngine implements MembershipEnv {
     if (this.exited) return this.out
     this.now = input.now
     if (!this.booted && input._tag !== "Init") {
-      if (input._tag === "Submit") this.submit(input.envelope, input.deliveryClass, input.path)
+      if (input._tag === "Submit") this.submit(input)
       else if (input._tag === "Reconfigure") this.pendingConfig = input.config
       return this.out
     }
@@ -219,7 +219,7 @@ export class RingEngine implements MembershipEnv {
         this.onTimer(input.timer, input.generation)
         break
       case "Submit":
-        this.submit(input.envelope, input.deliveryClass, input.path)
+        this.submit(input)
         break
       case "SetSendPath":
         this.sendPath = input.path
@@ -297,7 +297,7 @@ export class RingEngine implements MembershipEnv {
     this.stamp.crc = config.crc
   }
 
-  private submit(envelope: Buffer, deliveryClass: DeliveryClass, path: SendPath = "CLIENTS"): void {
+  private submit({ deliveryClass, encode, envelope, path }: Extract<RingInput, { _tag: "Submit" }>): void {
     const q = path === "GROUPS" ? this.groupsQueue : this.clientQueue
     if (envelope.length > this.config.maxMessageSize) {
       this.out.push({ _tag: "SubmitRefused", reason: "message larger than MaxMessageSize", bytes: envelope.length })
@@ -309,7 +309,7 @@ export class RingEngine implements MembershipEnv {
     }
     const wasIdle = this.sendQueue.length === 0
     this.serial++
-    q.push(this.serial, envelope, classCodeOf(deliveryClass))
+    q.push(this.serial, envelope, classCodeOf(deliveryClass), encode)
     if (this.traceSends) {
       this.out.push({ _tag: "Trace", event: { type: "submit", msgSerial: this.serial, bytes: envelope.length, deliveryClass } })
     }

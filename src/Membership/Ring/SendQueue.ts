@@ -18,7 +18,9 @@ export const LONE_FRAGMENT_LENGTH = 60 * 1024
 export interface PendingMessage {
   /** Full per-incarnation counter (§2.4); the wire carries the low 32 bits. */
   readonly serial: number
-  readonly envelope: Buffer
+  /** The envelope, or a stand-in of its length until `encode` is called (see `Submit.encode`). */
+  envelope: Buffer
+  encode: (() => Buffer) | undefined
   readonly cls: ClassCode
   /** Fragment length and count, fixed when the first fragment is sequenced (0: not yet). */
   fragLength: number
@@ -53,8 +55,8 @@ export class SendQueue {
     return this.items.length - this.head
   }
 
-  push(serial: number, envelope: Buffer, cls: ClassCode): void {
-    this.items.push({ serial, envelope, cls, fragLength: 0, fragCount: 0, nextFrag: 0 })
+  push(serial: number, envelope: Buffer, cls: ClassCode, encode?: () => Buffer): void {
+    this.items.push({ serial, envelope, encode, cls, fragLength: 0, fragCount: 0, nextFrag: 0 })
     this.pendingBytes += envelope.length
   }
 
@@ -86,6 +88,11 @@ export class SendQueue {
   /** Fixes how `m` is cut, if its first fragment is still to come; returns its fragment count. */
   private cut(m: PendingMessage, lone: boolean): number {
     if (m.nextFrag === 0) {
+      // Other daemons will read these bytes: make them real (a lone ring may go on with the stand-in).
+      if (!lone && m.encode !== undefined) {
+        m.envelope = m.encode()
+        m.encode = undefined
+      }
       m.fragLength = lone ? LONE_FRAGMENT_LENGTH : this.maxFragment
       m.fragCount = Math.max(1, Math.ceil(m.envelope.length / m.fragLength))
     }

@@ -74,6 +74,13 @@ export type RingInput =
     readonly now: number
     /** The §4.4 message envelope; opaque to the ring except for fragmentation. */
     readonly envelope: Buffer
+    /**
+     * When present, `envelope` is a stand-in of the right length and this makes the real bytes.
+     * The ring calls it before it cuts the message for a ring of more than one daemon; a ring
+     * of one never reads the bytes of its own messages (the driver delivers those from what
+     * it kept, DaemonCore's `pendingLocal`), so a lone daemon skips encoding them at all.
+     */
+    readonly encode?: () => Buffer
     readonly deliveryClass: DeliveryClass
     /** The queue it waits in (§8.6); default `CLIENTS`. */
     readonly path?: SendPath

@@ -47,11 +47,15 @@ const nameLength = (name: string, what: string): number => {
   return name.length
 }
 
-export const encodeEnvelope = (e: Envelope): Buffer => {
+/** Bytes of `e` encoded (RangeError where {@link encodeEnvelope} would throw one). */
+export const envelopeLength = (e: Envelope): number => {
   if (e.groups.length > MAX_GROUPS) throw new RangeError(`${e.groups.length} groups`)
-  const size = 10 + 1 + nameLength(e.sender, "sender") + 2 +
+  return 10 + 1 + nameLength(e.sender, "sender") + 2 +
     e.groups.reduce((n, g) => n + 1 + nameLength(g, "group"), 0) + 4 + e.payload.length
-  const w = new Writer(Buffer.allocUnsafe(size))
+}
+
+export const encodeEnvelope = (e: Envelope): Buffer => {
+  const w = new Writer(Buffer.allocUnsafe(envelopeLength(e)))
   w.u8(ENVELOPE_VERSION)
   w.u8(KIND_CODES[e.kind])
   w.u8(e.senderBigEndian ? SENDER_BIG_ENDIAN : 0)
