@@ -19,19 +19,19 @@ import * as Exit from "effect/Exit"
 import * as Queue from "effect/Queue"
 import {
   ByteQueue,
+  clientMessageLength,
   type DaemonAddress,
   type DaemonMessage,
   daemonMessageLength,
   decodeDaemonMessage,
-  encodeKill,
-  HEADER_LENGTH,
-  ProtocolError,
-  readHeader,
-  type Version,
-  clientMessageLength,
   encodeClientMessage,
   encodeClientMessageInto,
-  type OutgoingMessage
+  encodeKill,
+  HEADER_LENGTH,
+  type OutgoingMessage,
+  ProtocolError,
+  readHeader,
+  type Version
 } from "../Protocol/index.js"
 import {
   type ConnectError,
@@ -218,7 +218,7 @@ export class Session {
   }
 
   /**
-   * Sends `bytes` in call order. While Node holds more than {@link SEND_HIGH_WATER} unsent
+   * Sends `message` in call order. While Node holds more than {@link SEND_HIGH_WATER} unsent
    * bytes, callers wait (suspended fibers, in order) and are written out as the socket drains.
    */
   sendInOrder(message: Outgoing): Effect.Effect<void, SessionError> {
@@ -333,7 +333,7 @@ export class Session {
     }
     // What is still buffered goes first, then the kill, then our FIN.
     this.append(encodeKill(this.privateGroup))
-    const last = this.out!.subarray(0, this.written)
+    const last = this.out!.subarray(0, this.written) // a kill always fits a write buffer
     this.out = undefined
     this.written = 0
     this.state = { _tag: "Closed" }
