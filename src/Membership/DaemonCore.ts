@@ -80,13 +80,13 @@ interface Session extends LocalMember {
   stamp: number
 }
 
-/** The reference invents `"r" + random(0..9998) + "-" + fd`, cut to 9 characters (client-protocol §3.3). */
 /**
  * The stand-in bytes of a local message's envelope (see `submit`): never read, so one shared
  * buffer serves them all; larger than any client message (client-protocol §1, ≈ 143 KB).
  */
 const ENVELOPE_STAND_IN = Buffer.alloc(256 * 1024)
 
+/** The reference invents `"r" + random(0..9998) + "-" + fd`, cut to 9 characters (client-protocol §3.3). */
 const INVENTED_NAME_LENGTH = 9
 const INVENTED_NAME_RANGE = 9999
 
