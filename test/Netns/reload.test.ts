@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createNetwork, type NetnsDaemon, netnsAvailable, type Network, spreadConf } from "../support/netns.ts"
-import { connectTo, eventually, firstStatus, hasView, type MonitorStatus, type RecordingClient, ringOf } from "./support.ts"
+import { connectTo, eventually, firstStatus, hasView, type MonitorStatus, type RecordingClient, ringOf, tearDown } from "./support.ts"
 
 const SPMONITOR = fileURLToPath(new URL("../../dist/Tools/spmonitor.js", import.meta.url))
 const available = netnsAvailable()
@@ -39,10 +39,7 @@ describe.skipIf(!available.ok)(`reload: a ring of two grows to three${available.
     await eventually("c1's view of g", () => hasView(clients[0]!, "g", [clients[0]!]))
   }, 60_000)
 
-  afterAll(async () => {
-    for (const c of clients) await c.connection.disconnect().catch(() => undefined)
-    await net?.destroy()
-  }, 30_000)
+  afterAll(() => tearDown(clients, net), 30_000)
 
   it("a broken file: the error is logged, the daemon keeps its configuration and its ring", async () => {
     const n1 = daemons[0]!

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ServiceTypes } from "../../src/Client/index.ts"
 import { type Network, type NetnsDaemon, netnsAvailable, spreadConf, createNetwork } from "../support/netns.ts"
-import { connectTo, dataOf, eventually, hasView, lastView, type RecordingClient, ringOf, viewsOf } from "./support.ts"
+import { connectTo, dataOf, eventually, hasView, lastView, type RecordingClient, ringOf, tearDown, viewsOf } from "./support.ts"
 
 const available = netnsAvailable()
 const NAMES = ["n1", "n2", "n3"]
@@ -28,10 +28,7 @@ describe.skipIf(!available.ok)(`three daemons on three hosts${available.ok ? "" 
     await Promise.all(daemons.map((d) => d.waitForOutput(ringOf(NAMES), 20_000)))
   }, 60_000)
 
-  afterAll(async () => {
-    for (const c of clients) await c.connection.disconnect().catch(() => undefined)
-    await net?.destroy()
-  }, 30_000)
+  afterAll(() => tearDown(clients, net), 30_000)
 
   it("clients on every daemon share a group: one view, one group id, all six services in one order", async () => {
     clients.push(...(await Promise.all(daemons.map((d, i) => connectTo(d, `c${i + 1}`)))))

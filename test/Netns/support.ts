@@ -4,7 +4,7 @@
  */
 import { SpreadConnection } from "../../src/Client/index.ts"
 import type { SpreadMessage } from "../../src/Client/SpreadClient.ts"
-import type { NetnsDaemon } from "../support/netns.ts"
+import type { NetnsDaemon, Network } from "../support/netns.ts"
 
 export interface Received {
   readonly at: number
@@ -28,6 +28,12 @@ export const connectTo = async (daemon: NetnsDaemon, name: string): Promise<Reco
 }
 
 /** Polls `predicate` until it holds; fails with `what` after `timeoutMs`. */
+/** `afterAll` of a suite: disconnect every client (ignoring failures), then remove the network. */
+export const tearDown = async (clients: ReadonlyArray<RecordingClient>, net: Network | undefined): Promise<void> => {
+  for (const c of clients) await c.connection.disconnect().catch(() => undefined)
+  await net?.destroy()
+}
+
 export const eventually = async (what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> => {
   const deadline = performance.now() + timeoutMs
   while (!predicate()) {
