@@ -21,6 +21,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { chmodSync, unlinkSync } from "node:fs"
 import { createServer, type Server, type Socket } from "node:net"
+import { formatAddressWithPort } from "../Config/Address.js"
 import type { SpreadConfig } from "../Config/index.js"
 import { DaemonCore } from "../Membership/DaemonCore.js"
 import type { RingConfig } from "../Membership/Ring/RingConfig.js"
@@ -261,7 +262,7 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
   }
 
   for (const address of options.tcp) {
-    yield* listen(`${address.host}:${address.port}`, (server) => server.listen(address.port, address.host, LISTEN_BACKLOG), (socket) => {
+    yield* listen(formatAddressWithPort(address.host, address.port), (server) => server.listen(address.port, address.host, LISTEN_BACKLOG), (socket) => {
       socket.setNoDelay(true)
       socket.setKeepAlive(true)
       accept(socket, `${socket.remoteAddress}:${socket.remotePort}`)
@@ -299,9 +300,9 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
     Effect.annotateLogs({
       id: `0x${(options.daemonId >>> 0).toString(16)}`,
       incarnation: options.incarnation,
-      tcp: options.tcp.map((a) => `${a.host}:${a.port}`).join(","),
+      tcp: options.tcp.map((a) => formatAddressWithPort(a.host, a.port)).join(","),
       unix: options.unixPath ?? "none",
-      udp: `${udp.local.bindAddress}:${udp.local.dataPort}/${udp.local.tokenPort}`
+      udp: `${formatAddressWithPort(udp.local.bindAddress, udp.local.dataPort)}/${udp.local.tokenPort}`
     })
   )
   return { options, connectionCount: () => connections.size, exited: Deferred.await(exit) }

@@ -6,6 +6,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { randomInt } from "node:crypto"
 import { hostname, networkInterfaces } from "node:os"
+import { isUnspecified, unspecifiedAddress } from "../Config/Address.js"
+import type { IpVersion } from "../Config/Model.js"
 import {
   checkConfig as describeConfigFile,
   configHash,
@@ -32,13 +34,17 @@ const localAddresses = (): ReadonlyArray<string> =>
 
 /**
  * Client listeners (client-protocol §2.1): every interface with the `C` role, or every address
- * when the entry names no interfaces. The zero-config daemon stays on loopback.
+ * when the entry names no interfaces. The zero-config daemon stays on loopback. Decision (the
+ * spec says only that 5.0.1 "can also listen on IPv6"): "every address" is `0.0.0.0` in an IPv4
+ * configuration, as Spread binds, and `::` in an IPv6 one (`ActiveIPVersion = IPv6`), so that
+ * clients reach the daemon on the addresses of its configuration; Node's `::` listener takes
+ * IPv4 clients too.
  */
-const clientAddresses = (me: DaemonEntry, port: number, zeroConfig: boolean): ReadonlyArray<TcpAddress> => {
+const clientAddresses = (me: DaemonEntry, port: number, zeroConfig: boolean, ipVersion: IpVersion): ReadonlyArray<TcpAddress> => {
   if (zeroConfig) return [{ host: "127.0.0.1", port }]
   const client = me.interfaces.filter((i) => i.roles.includes("C"))
-  if (me.interfaces.length === 0 || client.some((i) => i.address === "0.0.0.0" || i.address === "::")) {
-    return [{ host: "0.0.0.0", port }]
+  if (me.interfaces.length === 0 || client.some((i) => isUnspecified(i.address))) {
+    return [{ host: unspecifiedAddress(ipVersion), port }]
   }
   return client.map((i) => ({ host: i.address, port }))
 }
@@ -168,7 +174,7 @@ export const daemonOptions = (flags: DaemonFlags): Effect.Effect<Startup, Config
     const options: DaemonOptions = {
       daemonName: me.name,
       daemonId: me.id,
-      tcp: clientAddresses(me, me.port, zeroConfig),
+      tcp: clientAddresses(me, me.port, zeroConfig, config.ipVersion),
       unixPath: unixSocketPath(me.port),
       auth: { allowed: config.access.allowedAuthMethods, required: config.access.requiredAuthMethods },
       limits: { maxMessages: config.limits.maxSessionMessages, maxBytes: config.limits.maxSessionBytes },

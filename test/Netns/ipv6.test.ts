@@ -1,0 +1,54 @@
+/**
+ * The ring over IPv6 (issue 5: "IPv4 and IPv6"): three daemons on three hosts, configured with
+ * their IPv6 addresses on one segment whose address is a multicast group (IPv6 has no
+ * broadcast), form one ring; clients on every daemon share a group and see one order, and a
+ * client on another host connects over TCP to a daemon's IPv6 address.
+ */
+import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createNetwork, type NetnsDaemon, type Network, netnsAvailable, SEGMENT_GROUP6, spreadConf } from "../support/netns.ts"
+import { connectTo, dataOf, eventually, hasView, type RecordingClient, ringOf, tearDown } from "./support.ts"
+
+const available = netnsAvailable()
+const NAMES = ["n1", "n2", "n3"]
+const SPFLOODER = fileURLToPath(new URL("../../dist/Tools/spflooder.js", import.meta.url))
+
+describe.skipIf(!available.ok)(`three daemons over IPv6${available.ok ? "" : ` (skipped: ${available.reason})`}`, () => {
+  let net: Network
+  const daemons: Array<NetnsDaemon> = []
+  const clients: Array<RecordingClient> = []
+
+  beforeAll(async () => {
+    net = createNetwork({ hosts: 3 })
+    const conf = spreadConf(net, { ipVersion: "IPv6" })
+    daemons.push(...(await Promise.all(NAMES.map((name, i) => net.startDaemon(i, { configText: conf, name })))))
+    await Promise.all(daemons.map((d) => d.waitForOutput(ringOf(NAMES), 20_000)))
+  }, 60_000)
+
+  afterAll(() => tearDown(clients, net), 30_000)
+
+  it("form one ring on a multicast segment, listening for clients and the ring on IPv6", () => {
+    expect(spreadConf(net, { ipVersion: "IPv6" })).toContain(`Spread_Segment ${SEGMENT_GROUP6}:4803`)
+    for (const d of daemons) expect(d.output()).toMatch(/ready.* tcp=\[::\]:4803 .* udp=\[::\]:4803\/4804/)
+  })
+
+  it("a client on another host reaches a daemon over TCP on its IPv6 address", async () => {
+    const flood = await net.exec(1, [process.execPath, SPFLOODER, "--json", "-u", "tcp6", "-s", `4803@${net.hosts[0]!.address6}`, "-m", "200", "-b", "100"], { timeoutMs: 30_000 })
+    expect(flood.code, flood.stderr).toBe(0)
+    const report = JSON.parse(flood.stdout.trim().split("\n").at(-1)!) as { readonly received: number; readonly lost: number }
+    expect(report).toMatchObject({ received: 200, lost: 0 })
+  }, 40_000)
+
+  it("clients on every daemon share a group and receive its messages in one order", async () => {
+    clients.push(...(await Promise.all(daemons.map((d, i) => connectTo(d, `v${i + 1}`)))))
+    for (const c of clients) await c.connection.join("six")
+    await eventually("the 3-member view everywhere", () => clients.every((c) => hasView(c, "six", clients)))
+    for (const c of clients) {
+      for (let k = 0; k < 5; k++) await c.connection.multicast("agreed", "six", k, `${c.name}:${k}`)
+    }
+    await eventually("every message everywhere", () => clients.every((c) => dataOf(c).length === 15))
+    const order = (c: RecordingClient) => dataOf(c).map((m) => m.data.toString())
+    expect(order(clients[1]!)).toEqual(order(clients[0]!))
+    expect(order(clients[2]!)).toEqual(order(clients[0]!))
+  }, 60_000)
+})
