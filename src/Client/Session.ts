@@ -24,6 +24,7 @@ import {
   type DaemonMessage,
   daemonMessageLength,
   decodeDaemonMessage,
+  describeDaemonAddress,
   encodeClientMessage,
   encodeClientMessageInto,
   encodeKill,
@@ -425,7 +426,7 @@ export const connectSession = (plan: ConnectPlan, inbox: Inbox): Effect.Effect<S
       }
     }
     const onError = (error: NodeJS.ErrnoException) => {
-      const reason = `${plan.address._tag === "Tcp" ? `${plan.address.host}:${plan.address.port}` : plan.address.path}: ${error.message}`
+      const reason = `${describeDaemonAddress(plan.address)}: ${error.message}`
       if (connected) return failWith(new ConnectionClosed({ reason }))
       if (error.code !== undefined && UNKNOWN_HOST.has(error.code)) return failWith(new IllegalSpread({ reason }))
       return failWith(new CouldNotConnect({ reason }))

@@ -34,3 +34,7 @@ export const parseSpreadName = (spreadName: string | undefined): DaemonAddress |
   const host = spreadName.slice(at + 1)
   return port === undefined || host.length === 0 ? undefined : { _tag: "Tcp", host, port }
 }
+
+/** The address for messages: the socket path, `host:port`, or `[v6 address]:port`. */
+export const describeDaemonAddress = (address: DaemonAddress): string =>
+  address._tag === "Unix" ? address.path : address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`

@@ -1,7 +1,7 @@
 /** `spread_name` parsing (client-protocol §2.2) and private groups (§1, §5.3 item 2, §8.4). */
 import { describe, expect, it } from "vitest"
 import { isPrivateGroupName, parsePrivateGroup, privateGroupOf } from "../../src/Protocol/PrivateGroup.ts"
-import { parseSpreadName, unixSocketPath } from "../../src/Protocol/SpreadName.ts"
+import { describeDaemonAddress, parseSpreadName, unixSocketPath } from "../../src/Protocol/SpreadName.ts"
 
 describe("parseSpreadName", () => {
   it("\"<port>\" is the Unix socket /tmp/<port>", () => {
@@ -35,6 +35,14 @@ describe("parseSpreadName", () => {
       expect(parseSpreadName(name)).toBeUndefined()
     }
   )
+
+  it("an IPv6 host is taken whole, and shown in brackets", () => {
+    const address = parseSpreadName("4803@fd00::1")!
+    expect(address).toEqual({ _tag: "Tcp", host: "fd00::1", port: 4803 })
+    expect(describeDaemonAddress(address)).toBe("[fd00::1]:4803")
+    expect(describeDaemonAddress(parseSpreadName("4803@127.0.0.1")!)).toBe("127.0.0.1:4803")
+    expect(describeDaemonAddress(parseSpreadName("4803")!)).toBe("/tmp/4803")
+  })
 
   it("rejects names longer than 70 characters", () => {
     const host = "h".repeat(65)
