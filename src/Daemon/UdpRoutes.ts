@@ -7,7 +7,7 @@
  *   segment has one (`kind` ≠ `unicast-only`) and `Transport = multicast`; every target outside my
  *   segment gets a unicast. Otherwise every target gets a unicast.
  */
-import { isUnspecified, unspecifiedAddress } from "../Config/Address.js"
+import { ipVersionOf, isUnspecified, sameAddress, unspecifiedAddress } from "../Config/Address.js"
 import type { DaemonEntry, IpVersion, Segment } from "../Config/Model.js"
 import type { Channel } from "../Membership/Ring/Types.js"
 
@@ -103,4 +103,22 @@ export const multicastInterfaces = (me: DaemonEntry): ReadonlyArray<string | und
   const specific = daemonInterfaces(me).filter((a) => !isUnspecified(a))
   if (specific.length > 0) return specific
   return [me.address ?? undefined]
+}
+
+/** The local interfaces by name, as `os.networkInterfaces()` lists them (only addresses are read). */
+export type InterfaceTable = Readonly<Record<string, ReadonlyArray<{ readonly address: string }> | undefined>>
+
+/**
+ * IPv6 multicast names an interface by its index, which Node takes from the `%scope` of an
+ * address (`fd00::1%eth1`); a bare IPv6 address lets the kernel pick the interface, which on a
+ * host with several may not be the configured one. So an IPv6 address gets the scope of the
+ * local interface that holds it. An IPv4 address, an already scoped one, or one that no
+ * interface holds is returned as it is.
+ */
+export const scopedToInterface = (address: string, interfaces: InterfaceTable): string => {
+  if (ipVersionOf(address) !== "IPv6" || address.includes("%")) return address
+  for (const [name, list] of Object.entries(interfaces)) {
+    if (list?.some((i) => sameAddress(i.address, address)) === true) return `${address}%${name}`
+  }
+  return address
 }

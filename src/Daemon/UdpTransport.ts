@@ -28,11 +28,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from "node:dgram"
 import { isIP } from "node:net"
+import { networkInterfaces } from "node:os"
 import { isMulticast, withoutScope } from "../Config/Address.js"
 import { MAX_DATAGRAM } from "../Config/Defaults.js"
 import type { DaemonEntry, IpVersion, Segment, SpreadConfig } from "../Config/Model.js"
 import type { Channel } from "../Membership/Ring/Types.js"
-import { buildRoutes, defaultBindAddress, multicastInterfaces, portOf, type UdpRoute } from "./UdpRoutes.js"
+import { buildRoutes, defaultBindAddress, multicastInterfaces, portOf, scopedToInterface, type UdpRoute } from "./UdpRoutes.js"
 
 /** A DATA or TOKEN socket (or the send socket) could not be opened. */
 export class UdpBindError extends Data.TaggedError("UdpBindError")<{
@@ -315,15 +316,20 @@ const make = Effect.fnUntraced(function*(options: UdpTransportOptions) {
   if (group !== undefined) {
     if (group.kind === "broadcast") sender.setBroadcast(true)
     else {
-      if (options.ipVersion === "IPv4") {
+      const local = networkInterfaces()
+      // IPv4 names the outgoing interface by address, IPv6 by the scope of `::` (scopedToInterface).
+      const scoped = scopedToInterface(sendAddress, local)
+      const outgoing = options.ipVersion === "IPv4" ? sendAddress : scoped.includes("%") ? `::${scoped.slice(scoped.indexOf("%"))}` : undefined
+      if (outgoing !== undefined) {
         try {
-          sender.setMulticastInterface(sendAddress)
+          sender.setMulticastInterface(outgoing)
         } catch (e) {
-          runLog(Effect.logWarning(`cannot set the multicast interface ${sendAddress}: ${errorText(e)}`))
+          runLog(Effect.logWarning(`cannot set the multicast interface ${outgoing}: ${errorText(e)}`))
         }
       }
       for (const groupAddress of group.addresses.filter(isMulticast)) {
-        for (const iface of multicastInterfaces(me)) {
+        for (const address of multicastInterfaces(me)) {
+          const iface = address === undefined ? undefined : scopedToInterface(address, local)
           for (const socket of [dataSocket, tokenSocket]) {
             try {
               socket.addMembership(groupAddress, iface)

@@ -1,7 +1,7 @@
 /**
  * The ring over IPv6 (issue 5: "IPv4 and IPv6"): three daemons on three hosts, configured with
  * their IPv6 addresses on one segment whose address is a multicast group (IPv6 has no
- * broadcast), form one ring; clients on every daemon share a group and see one order, and a
+ * broadcast), form one ring, also where a host's multicast route leads to another interface; clients on every daemon share a group and see one order, and a
  * client on another host connects over TCP to a daemon's IPv6 address.
  */
 import { fileURLToPath } from "node:url"
@@ -20,6 +20,18 @@ describe.skipIf(!available.ok)(`three daemons over IPv6${available.ok ? "" : ` (
 
   beforeAll(async () => {
     net = createNetwork({ hosts: 3 })
+    // Host 3 has a second interface, and its route for site-local multicast leads there: a
+    // daemon that left the choice of interface to the kernel would join the segment's group,
+    // and send to it, on the wrong link.
+    for (const argv of [
+      ["ip", "link", "add", "other0", "type", "veth", "peer", "name", "other1"],
+      ["ip", "link", "set", "other0", "up"],
+      ["ip", "link", "set", "other1", "up"],
+      ["ip", "-6", "route", "add", "multicast", "ff05::/16", "dev", "other0", "table", "local", "metric", "1"]
+    ]) {
+      const r = await net.exec(2, argv)
+      if (r.code !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`)
+    }
     const conf = spreadConf(net, { ipVersion: "IPv6" })
     daemons.push(...(await Promise.all(NAMES.map((name, i) => net.startDaemon(i, { configText: conf, name })))))
     await Promise.all(daemons.map((d) => d.waitForOutput(ringOf(NAMES), 20_000)))
@@ -27,7 +39,7 @@ describe.skipIf(!available.ok)(`three daemons over IPv6${available.ok ? "" : ` (
 
   afterAll(() => tearDown(clients, net), 30_000)
 
-  it("form one ring on a multicast segment, listening for clients and the ring on IPv6", () => {
+  it("form one ring on a multicast segment, on the configured interface, listening on IPv6", () => {
     expect(spreadConf(net, { ipVersion: "IPv6" })).toContain(`Spread_Segment ${SEGMENT_GROUP6}:4803`)
     for (const d of daemons) expect(d.output()).toMatch(/ready.* tcp=\[::\]:4803 .* udp=\[::\]:4803\/4804/)
   })

@@ -10,7 +10,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { createSocket } from "node:dgram"
 import type { Segment } from "../../src/Config/Model.ts"
-import { buildRoutes, defaultBindAddress } from "../../src/Daemon/UdpRoutes.ts"
+import { buildRoutes, defaultBindAddress, scopedToInterface } from "../../src/Daemon/UdpRoutes.ts"
 import { readFileSync } from "node:fs"
 import { DEFAULT_LIMITS, DEFAULT_WINDOWS } from "../../src/Config/Defaults.ts"
 import { receiveBufferFor, UdpBindError, UdpSendRejected, UdpTransport, type UdpTransportOptions } from "../../src/Daemon/UdpTransport.ts"
@@ -232,5 +232,18 @@ describe("UdpRoutes (§9.2 mapping)", () => {
       assert.deepStrictEqual(routes.configuredUnicasts.map((r) => r.id), [2, 3])
       assert.strictEqual(defaultBindAddress(local, routes, "IPv4"), "10.0.0.1")
     }
+  })
+})
+
+describe("scopedToInterface (IPv6 multicast names an interface by its scope)", () => {
+  const table = { lo: [{ address: "127.0.0.1" }, { address: "::1" }], eth1: [{ address: "10.0.0.1" }, { address: "fd00:0:0:5::1" }] }
+  it("gives an IPv6 address the scope of the interface that holds it", () => {
+    assert.strictEqual(scopedToInterface("fd00:0:0:5::1", table), "fd00:0:0:5::1%eth1")
+    assert.strictEqual(scopedToInterface("fd00:0000:0:5:0:0:0:1", table), "fd00:0000:0:5:0:0:0:1%eth1")
+  })
+  it("leaves IPv4, scoped and foreign addresses as they are", () => {
+    assert.strictEqual(scopedToInterface("10.0.0.1", table), "10.0.0.1")
+    assert.strictEqual(scopedToInterface("fe80::1%eth0", table), "fe80::1%eth0")
+    assert.strictEqual(scopedToInterface("fd00::9", table), "fd00::9")
   })
 })
