@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { MAIN, sleep, startDaemon, writeConfig } from "../support/daemon.ts"
+import { canConnect, MAIN, sleep, startDaemon, writeConfig } from "../support/daemon.ts"
 import { connectPeer, joinAndWait } from "../support/session.ts"
 
 const run = (args: ReadonlyArray<string>) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", timeout: 20_000 })
@@ -60,6 +60,25 @@ describe("spread command line", () => {
     expect(starts[1]!.seq).toBeGreaterThan(starts[0]!.seq)
     const state = JSON.parse(readFileSync(join(dir, "spread-node1.state"), "utf8")) as { incarnation: number; ringSeq: number }
     expect(state).toEqual({ incarnation: starts[1]!.incarnation, ringSeq: starts[1]!.seq })
+  })
+
+  it("listens for clients on its C interfaces only", async () => {
+    const daemon = await startDaemon({
+      name: "node1",
+      config: "Spread_Segment 127.0.0.255:4803 {\n  node1 127.0.0.1 {\n    D 127.0.0.1\n    C 127.0.0.2\n  }\n}\n",
+      clientHost: "127.0.0.2"
+    })
+    try {
+      for (let i = 0; i < 200 && !/ready/.test(daemon.output()); i++) await sleep(10)
+      expect(daemon.output()).toMatch(new RegExp(`ready.* tcp=127\\.0\\.0\\.2:${daemon.port} `))
+      expect(await canConnect(daemon.port, "127.0.0.2")).toBe(true)
+      expect(await canConnect(daemon.port, "127.0.0.1")).toBe(false)
+      // The ring works on its D interface all the same.
+      const peer = await connectPeer({ path: daemon.unixPath }, "carol")
+      await joinAndWait(peer, "chat")
+    } finally {
+      await daemon.stop()
+    }
   })
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {

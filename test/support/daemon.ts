@@ -34,9 +34,10 @@ export const freePort = (): Promise<number> =>
     })
   })
 
-const canConnect = (port: number): Promise<boolean> =>
+/** Whether a TCP connection to `host:port` is accepted now. */
+export const canConnect = (port: number, host = "127.0.0.1"): Promise<boolean> =>
   new Promise((resolve) => {
-    const socket = createConnection({ port, host: "127.0.0.1" })
+    const socket = createConnection({ port, host })
     socket.once("connect", () => {
       socket.destroy()
       resolve(true)
@@ -61,6 +62,8 @@ export const startDaemon = async (options: {
   readonly name: string
   readonly config?: string
   readonly args?: ReadonlyArray<string>
+  /** Where it accepts clients once ready; default 127.0.0.1. */
+  readonly clientHost?: string
 }): Promise<RunningDaemon> => {
   const port = await freePort()
   const config = options.config === undefined ? [] : ["-c", writeConfig(options.config)]
@@ -73,7 +76,7 @@ export const startDaemon = async (options: {
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}:\n${output}`)
-    if (await canConnect(port)) break
+    if (await canConnect(port, options.clientHost)) break
     await sleep(25)
   }
   return {
