@@ -28,7 +28,7 @@ export const connectTo = async (daemon: NetnsDaemon, name: string): Promise<Reco
 }
 
 /** Polls `predicate` until it holds; fails with `what` after `timeoutMs`. */
-/** `afterAll` of a suite: disconnect every client (ignoring failures), then remove the network. */
+/** After a suite or a test: disconnect every client (ignoring failures), then remove the network. */
 export const tearDown = async (clients: ReadonlyArray<RecordingClient>, net: Network | undefined): Promise<void> => {
   for (const c of clients) await c.connection.disconnect().catch(() => undefined)
   await net?.destroy()
