@@ -7,7 +7,7 @@
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createNetwork, type NetnsDaemon, type Network, netnsAvailable, SEGMENT_GROUP6, spreadConf } from "../support/netns.ts"
-import { connectTo, dataOf, eventually, hasView, type RecordingClient, ringOf, tearDown } from "./support.ts"
+import { connectTo, exchangeAgreed, type RecordingClient, ringOf, tearDown } from "./support.ts"
 
 const available = netnsAvailable()
 const NAMES = ["n1", "n2", "n3"]
@@ -53,14 +53,8 @@ describe.skipIf(!available.ok)(`three daemons over IPv6${available.ok ? "" : ` (
 
   it("clients on every daemon share a group and receive its messages in one order", async () => {
     clients.push(...(await Promise.all(daemons.map((d, i) => connectTo(d, `v${i + 1}`)))))
-    for (const c of clients) await c.connection.join("six")
-    await eventually("the 3-member view everywhere", () => clients.every((c) => hasView(c, "six", clients)))
-    for (const c of clients) {
-      for (let k = 0; k < 5; k++) await c.connection.multicast("agreed", "six", k, `${c.name}:${k}`)
-    }
-    await eventually("every message everywhere", () => clients.every((c) => dataOf(c).length === 15))
-    const order = (c: RecordingClient) => dataOf(c).map((m) => m.data.toString())
-    expect(order(clients[1]!)).toEqual(order(clients[0]!))
-    expect(order(clients[2]!)).toEqual(order(clients[0]!))
+    const [first, ...others] = await exchangeAgreed(clients, "six", 5)
+    expect(first).toHaveLength(15)
+    for (const order of others) expect(order).toEqual(first)
   }, 60_000)
 })

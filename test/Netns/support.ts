@@ -58,6 +58,26 @@ export const hasView = (c: RecordingClient, group: string, members: ReadonlyArra
   return JSON.stringify([...v.members].sort()) === JSON.stringify(want)
 }
 
+/**
+ * The clients join `group`, each sends `perClient` AGREED messages to it once all see the full
+ * view, and every client receives all of them. Returns what each received, in order (the
+ * caller compares them).
+ */
+export const exchangeAgreed = async (
+  clients: ReadonlyArray<RecordingClient>,
+  group: string,
+  perClient: number
+): Promise<Array<Array<string>>> => {
+  for (const c of clients) await c.connection.join(group)
+  await eventually(`the ${clients.length}-member view of ${group} everywhere`, () => clients.every((c) => hasView(c, group, clients)))
+  for (const c of clients) {
+    for (let k = 0; k < perClient; k++) await c.connection.multicast("agreed", group, k, `${c.name}:${k}`)
+  }
+  const total = clients.length * perClient
+  await eventually(`every message to ${group} everywhere`, () => clients.every((c) => dataOf(c).length >= total))
+  return clients.map((c) => dataOf(c).map((m) => m.data.toString()))
+}
+
 /** The daemon log shows a regular configuration of exactly these daemons. */
 export const ringOf = (names: ReadonlyArray<string>): RegExp =>
   new RegExp(`regular configuration \\(\\d+, \\w+\\): ${names.join(" ")}"`)

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest"
 import { createNetwork, type NetnsDaemon, type Network, netnsAvailable, spreadConf } from "../support/netns.ts"
-import { connectTo, dataOf, eventually, hasView, type RecordingClient, ringOf, tearDown } from "./support.ts"
+import { connectTo, exchangeAgreed, type RecordingClient, ringOf, tearDown } from "./support.ts"
 
 const available = netnsAvailable()
 const NAMES = ["n1", "n2", "n3"]
@@ -50,13 +50,8 @@ describe.skipIf(!available.ok)(`the ring over each UDP mapping${available.ok ? "
     const daemons: Array<NetnsDaemon> = await Promise.all(NAMES.map((name, i) => network.startDaemon(i, { configText: conf, name })))
     await Promise.all(daemons.map((d) => d.waitForOutput(ringOf(NAMES), 20_000)))
     clients.push(await connectTo(daemons[0]!, "first"), await connectTo(daemons[2]!, "last"))
-    for (const c of clients) await c.connection.join("map")
-    await eventually("the 2-member view on both", () => clients.every((c) => hasView(c, "map", clients)))
-    for (const c of clients) {
-      for (let k = 0; k < 5; k++) await c.connection.multicast("agreed", "map", k, `${c.name}:${k}`)
-    }
-    await eventually("every message on both", () => clients.every((c) => dataOf(c).length === 10))
-    const order = (c: RecordingClient) => dataOf(c).map((m) => m.data.toString())
-    expect(order(clients[1]!)).toEqual(order(clients[0]!))
+    const [first, last] = await exchangeAgreed(clients, "map", 5)
+    expect(first).toHaveLength(10)
+    expect(last).toEqual(first)
   }, 60_000)
 })
