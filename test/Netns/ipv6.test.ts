@@ -1,7 +1,8 @@
 /**
  * The ring over IPv6 (issue 5: "IPv4 and IPv6"): three daemons on three hosts, configured with
  * their IPv6 addresses on one segment whose address is a multicast group (IPv6 has no
- * broadcast), form one ring, also where a host's multicast route leads to another interface; clients on every daemon share a group and see one order, and a
+ * broadcast), form one ring, also where a host's multicast route leads to another interface,
+ * and answer spmonitor; clients on every daemon share a group and see one order, and a
  * client on another host connects over TCP to a daemon's IPv6 address.
  */
 import { fileURLToPath } from "node:url"
@@ -12,6 +13,7 @@ import { connectTo, exchangeAgreed, type RecordingClient, ringOf, tearDown } fro
 const available = netnsAvailable()
 const NAMES = ["n1", "n2", "n3"]
 const SPFLOODER = fileURLToPath(new URL("../../dist/Tools/spflooder.js", import.meta.url))
+const SPMONITOR = fileURLToPath(new URL("../../dist/Tools/spmonitor.js", import.meta.url))
 
 describe.skipIf(!available.ok)(`three daemons over IPv6${available.ok ? "" : ` (skipped: ${available.reason})`}`, () => {
   let net: Network
@@ -50,6 +52,13 @@ describe.skipIf(!available.ok)(`three daemons over IPv6${available.ok ? "" : ` (
     const report = JSON.parse(flood.stdout.trim().split("\n").at(-1)!) as { readonly received: number; readonly lost: number }
     expect(report).toMatchObject({ received: 200, lost: 0 })
   }, 40_000)
+
+  it("spmonitor on a daemon's host reads every daemon's status over IPv6", async () => {
+    const r = await net.exec(0, [process.execPath, SPMONITOR, "-c", daemons[0]!.configPath, "--timeout", "1500"], { timeoutMs: 20_000 })
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    for (const name of NAMES) expect(r.stdout).toContain(name)
+    expect(r.stdout).toMatch(/OPERATIONAL/)
+  }, 30_000)
 
   it("clients on every daemon share a group and receive its messages in one order", async () => {
     clients.push(...(await Promise.all(daemons.map((d, i) => connectTo(d, `v${i + 1}`)))))
