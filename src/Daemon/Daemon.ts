@@ -265,7 +265,7 @@ const make = Effect.fnUntraced(function*(options: DaemonOptions) {
     yield* listen(formatAddressWithPort(address.host, address.port), (server) => server.listen(address.port, address.host, LISTEN_BACKLOG), (socket) => {
       socket.setNoDelay(true)
       socket.setKeepAlive(true)
-      accept(socket, `${socket.remoteAddress}:${socket.remotePort}`)
+      accept(socket, formatAddressWithPort(socket.remoteAddress ?? "?", socket.remotePort ?? 0))
     })
   }
   if (options.unixPath !== undefined) {
