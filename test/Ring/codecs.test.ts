@@ -121,6 +121,24 @@ describe("Ring codecs (§4)", () => {
     }))
   })
 
+  it("CRC-32C equals the bit-at-a-time definition at any offset and length (the word loop's alignment)", () => {
+    const bitwise = (bytes: Uint8Array): number => {
+      let c = 0xffffffff
+      for (const byte of bytes) {
+        c ^= byte
+        for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1
+      }
+      return ~c >>> 0
+    }
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat(7), fc.nat(7), (bytes, head, tail) => {
+      const start = Math.min(head, bytes.length)
+      const end = Math.max(start, bytes.length - tail)
+      // A view at an odd offset of its buffer, as datagrams sliced out of a larger one are.
+      expect(crc32c(bytes, start, end)).toBe(bitwise(bytes.subarray(start, end)))
+      expect(crc32c(bytes.subarray(start, end))).toBe(bitwise(bytes.subarray(start, end)))
+    }))
+  })
+
   it("DATA round trip (§4.3)", () => {
     fc.assert(fc.property(stamp, dataPacket, (s, p) => {
       const r = decodeOk(encodeDataPacket(s, p))
