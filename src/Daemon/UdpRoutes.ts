@@ -122,3 +122,15 @@ export const scopedToInterface = (address: string, interfaces: InterfaceTable): 
   }
   return address
 }
+
+/**
+ * What `setMulticastInterface` takes for my multicasts to leave by my interface: my address for
+ * IPv4; for IPv6 `::` with the scope of the interface that holds my address, or `undefined`
+ * (leave the kernel's choice) when no local interface holds it.
+ */
+export const multicastSendInterface = (address: string, interfaces: InterfaceTable): string | undefined => {
+  if (ipVersionOf(address) === "IPv4") return address
+  const scoped = scopedToInterface(address, interfaces)
+  const percent = scoped.indexOf("%")
+  return percent < 0 ? undefined : `::${scoped.slice(percent)}`
+}

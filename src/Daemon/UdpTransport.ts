@@ -33,7 +33,7 @@ import { isMulticast, withoutScope } from "../Config/Address.js"
 import { MAX_DATAGRAM } from "../Config/Defaults.js"
 import type { DaemonEntry, IpVersion, Segment, SpreadConfig } from "../Config/Model.js"
 import type { Channel } from "../Membership/Ring/Types.js"
-import { buildRoutes, defaultBindAddress, multicastInterfaces, portOf, scopedToInterface, type UdpRoute } from "./UdpRoutes.js"
+import { buildRoutes, defaultBindAddress, multicastInterfaces, multicastSendInterface, portOf, scopedToInterface, type UdpRoute } from "./UdpRoutes.js"
 
 /** A DATA or TOKEN socket (or the send socket) could not be opened. */
 export class UdpBindError extends Data.TaggedError("UdpBindError")<{
@@ -317,9 +317,7 @@ const make = Effect.fnUntraced(function*(options: UdpTransportOptions) {
     if (group.kind === "broadcast") sender.setBroadcast(true)
     else {
       const local = networkInterfaces()
-      // IPv4 names the outgoing interface by address, IPv6 by the scope of `::` (scopedToInterface).
-      const scoped = scopedToInterface(sendAddress, local)
-      const outgoing = options.ipVersion === "IPv4" ? sendAddress : scoped.includes("%") ? `::${scoped.slice(scoped.indexOf("%"))}` : undefined
+      const outgoing = multicastSendInterface(sendAddress, local)
       if (outgoing !== undefined) {
         try {
           sender.setMulticastInterface(outgoing)

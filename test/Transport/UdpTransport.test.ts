@@ -10,7 +10,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { createSocket } from "node:dgram"
 import type { Segment } from "../../src/Config/Model.ts"
-import { buildRoutes, defaultBindAddress, scopedToInterface } from "../../src/Daemon/UdpRoutes.ts"
+import { buildRoutes, defaultBindAddress, multicastSendInterface, scopedToInterface } from "../../src/Daemon/UdpRoutes.ts"
 import { readFileSync } from "node:fs"
 import { DEFAULT_LIMITS, DEFAULT_WINDOWS } from "../../src/Config/Defaults.ts"
 import { receiveBufferFor, UdpBindError, UdpSendRejected, UdpTransport, type UdpTransportOptions } from "../../src/Daemon/UdpTransport.ts"
@@ -245,5 +245,11 @@ describe("scopedToInterface (IPv6 multicast names an interface by its scope)", (
     assert.strictEqual(scopedToInterface("10.0.0.1", table), "10.0.0.1")
     assert.strictEqual(scopedToInterface("fe80::1%eth0", table), "fe80::1%eth0")
     assert.strictEqual(scopedToInterface("fd00::9", table), "fd00::9")
+  })
+  it("names the interface multicasts leave by: the address (IPv4), `::%if` (IPv6), or the kernel's choice", () => {
+    assert.strictEqual(multicastSendInterface("10.0.0.1", table), "10.0.0.1")
+    assert.strictEqual(multicastSendInterface("fd00:0:0:5::1", table), "::%eth1")
+    assert.strictEqual(multicastSendInterface("fe80::1%eth0", table), "::%eth0")
+    assert.isUndefined(multicastSendInterface("fd00::9", table))
   })
 })
